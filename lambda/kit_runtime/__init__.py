@@ -1,0 +1,1 @@
+"""The kit runtime: the logic every handler shares (validate, route, call Bedrock, meter)."""

@@ -1,0 +1,83 @@
+"""The stage's guardrail and its pinned version."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from aws_cdk import Fn
+from aws_cdk import aws_bedrock as bedrock
+from constructs import Construct
+
+from stacks.config import GuardrailConfig
+
+_FILTER_TYPES = {
+    "hate": "HATE", "insults": "INSULTS", "sexual": "SEXUAL", "violence": "VIOLENCE",
+    "misconduct": "MISCONDUCT",
+}
+
+
+class StageGuardrail(Construct):
+    """A guardrail built from config and one immutable version the runtime and IAM pin.
+
+    The version's description carries a digest of the guardrail config, so any config change
+    replaces the version resource and CloudFormation publishes a new numbered version; the IAM
+    condition and the runtime follow it in the same deployment.
+    """
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, stage: str, config: GuardrailConfig
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.guardrail = bedrock.CfnGuardrail(
+            self, "Guardrail",
+            name=f"kit-{stage}",
+            description=f"bedrock-cdk-kit guardrail for stage {stage}",
+            blocked_input_messaging=config.blocked_input_message,
+            blocked_outputs_messaging=config.blocked_output_message,
+            content_policy_config=self._content_policy(config),
+            sensitive_information_policy_config=self._pii_policy(config),
+        )
+        digest = hashlib.sha256(
+            json.dumps(config.model_dump(mode="json"), sort_keys=True).encode()
+        ).hexdigest()[:16]
+        self.version = bedrock.CfnGuardrailVersion(
+            self, "Version",
+            guardrail_identifier=self.guardrail.attr_guardrail_id,
+            description=f"config {digest}",
+        )
+        self.guardrail_arn: str = self.guardrail.attr_guardrail_arn
+        self.guardrail_id: str = self.guardrail.attr_guardrail_id
+        self.version_number: str = self.version.attr_version
+        self.version_arn: str = Fn.join(":", [self.guardrail_arn, self.version_number])
+
+    @staticmethod
+    def _content_policy(config: GuardrailConfig) -> bedrock.CfnGuardrail.ContentPolicyConfigProperty:
+        filters = config.content_filters
+        items = [
+            bedrock.CfnGuardrail.ContentFilterConfigProperty(
+                type=cfn_type,
+                input_strength=getattr(filters, key).input,
+                output_strength=getattr(filters, key).output,
+            )
+            for key, cfn_type in _FILTER_TYPES.items()
+        ]
+        items.append(bedrock.CfnGuardrail.ContentFilterConfigProperty(
+            type="PROMPT_ATTACK",
+            input_strength=filters.prompt_attack.input,
+            output_strength="NONE",  # Bedrock evaluates prompt attacks on input only
+        ))
+        return bedrock.CfnGuardrail.ContentPolicyConfigProperty(filters_config=items)
+
+    @staticmethod
+    def _pii_policy(
+        config: GuardrailConfig,
+    ) -> bedrock.CfnGuardrail.SensitiveInformationPolicyConfigProperty | None:
+        if not config.pii_entities:
+            return None
+        return bedrock.CfnGuardrail.SensitiveInformationPolicyConfigProperty(
+            pii_entities_config=[
+                bedrock.CfnGuardrail.PiiEntityConfigProperty(type=e.type, action=e.action)
+                for e in config.pii_entities
+            ]
+        )

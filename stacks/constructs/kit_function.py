@@ -1,0 +1,181 @@
+"""One way to build every Lambda function of the kit.
+
+All functions ship the same asset: ``lambda/`` (the shared ``kit_runtime`` package plus the
+thin ``handlers``) and the third-party runtime dependencies pinned in ``uv.lock`` (dependency
+group ``lambda``), installed for linux/arm64 without Docker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import jsii
+from aws_cdk import (
+    BundlingOptions,
+    DockerImage,
+    Duration,
+    ILocalBundling,
+    RemovalPolicy,
+    Validations,
+)
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from stacks.config import StageConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+LAMBDA_DIR = ROOT / "lambda"
+LOCK_FILE = ROOT / "uv.lock"
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+PYTHON_VERSION = "3.14"
+ARCHITECTURE = lambda_.Architecture.ARM_64
+_EXCLUDE = ("__pycache__", "*.pyc", ".pytest_cache")
+
+
+def _asset_hash() -> str:
+    """Hash of the runtime sources and the lock file, so a dependency bump redeploys."""
+    digest = hashlib.sha256(LOCK_FILE.read_bytes())
+    for path in sorted(LAMBDA_DIR.rglob("*.py")):
+        digest.update(str(path.relative_to(LAMBDA_DIR)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@jsii.implements(ILocalBundling)
+class _UvLocalBundling:
+    """Installs the locked ``lambda`` group for linux/arm64 with uv, then copies the sources."""
+
+    def try_bundle(self, output_dir: str, **_options: Any) -> bool:
+        uv = shutil.which("uv")
+        if uv is None:
+            raise RuntimeError("bundling the Lambda asset needs uv on PATH: run `make synth`")
+        with tempfile.TemporaryDirectory() as tmp:
+            requirements = Path(tmp) / "requirements.txt"
+            subprocess.run(
+                [uv, "export", "--frozen", "--only-group", "lambda", "--no-hashes",
+                 "--no-emit-project", "--no-header", "-o", str(requirements)],
+                cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+            )
+            subprocess.run(
+                [uv, "pip", "install", "--quiet", "--no-deps", "--no-compile",
+                 "--requirement", str(requirements), "--target", output_dir,
+                 "--python-platform", "aarch64-manylinux2014", "--python-version",
+                 PYTHON_VERSION, "--only-binary", ":all:"],
+                cwd=ROOT, check=True,
+            )
+        shutil.copytree(LAMBDA_DIR, output_dir, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns(*_EXCLUDE))
+        return True
+
+
+def runtime_code() -> lambda_.Code:
+    """The shared asset of every function (bundled locally; never with Docker)."""
+    return lambda_.Code.from_asset(
+        str(LAMBDA_DIR),
+        asset_hash=_asset_hash(),
+        exclude=list(_EXCLUDE),
+        bundling=BundlingOptions(
+            # Docker is never used: local bundling always succeeds or raises.
+            image=DockerImage.from_registry("public.ecr.aws/sam/build-python3.14"),
+            local=_UvLocalBundling(),
+        ),
+    )
+
+
+class KitFunction(Construct):
+    """A Lambda function of the kit: arm64, shared asset, its own retained log group and role.
+
+    The role starts with only the permission to write its own log group; callers grant the
+    rest where constructs are composed.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        code: lambda_.Code,
+        handler: str,
+        description: str,
+        service: str,
+        environment: dict[str, str] | None = None,
+        timeout: Duration | None = None,
+        memory_mb: int | None = None,
+        reserved_concurrency: int | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        rt = config.runtime
+        self.log_group = logs.LogGroup(
+            self, "Logs",
+            retention=retention(rt.log_retention_days),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.role = iam.Role(
+            self, "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{description} ({config.name})",
+        )
+        self.role.add_to_policy(iam.PolicyStatement(
+            actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+            resources=[f"{self.log_group.log_group_arn}:*"],
+        ))
+        env = {
+            "POWERTOOLS_SERVICE_NAME": service,
+            "POWERTOOLS_METRICS_NAMESPACE": "BedrockKit",
+            "POWERTOOLS_LOG_LEVEL": rt.log_level,
+            "KIT_STAGE": config.name,
+            **(environment or {}),
+        }
+        self.function = lambda_.Function(
+            self, "Function",
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            code=code,
+            handler=handler,
+            description=description,
+            role=self.role,
+            log_group=self.log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            tracing=lambda_.Tracing.ACTIVE,
+            timeout=timeout or Duration.seconds(rt.timeout_seconds),
+            memory_size=memory_mb or rt.memory_mb,
+            reserved_concurrent_executions=reserved_concurrency,
+            environment=env,
+        )
+        Validations.of(self.role).acknowledge(
+            id="AwsSolutions-IAM5[Resource::<"
+            f"{self._log_group_logical_ref()}>:*]",
+            reason="Log streams are created at run time with generated names; the wildcard "
+            "covers only streams inside this function's own log group.",
+        )
+        Validations.of(self.role).acknowledge(
+            id="AwsSolutions-IAM5[Resource::*]",
+            reason="X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level "
+            "permissions (added by Tracing.ACTIVE).",
+        )
+
+    def _log_group_logical_ref(self) -> str:
+        return self.log_group.node.default_child.logical_id + ".Arn"  # type: ignore[union-attr]
+
+
+_RETENTION = {
+    1: "ONE_DAY", 3: "THREE_DAYS", 5: "FIVE_DAYS", 7: "ONE_WEEK", 14: "TWO_WEEKS",
+    30: "ONE_MONTH", 60: "TWO_MONTHS", 90: "THREE_MONTHS", 120: "FOUR_MONTHS",
+    150: "FIVE_MONTHS", 180: "SIX_MONTHS", 365: "ONE_YEAR", 400: "THIRTEEN_MONTHS",
+    545: "EIGHTEEN_MONTHS", 731: "TWO_YEARS", 1096: "THREE_YEARS", 1827: "FIVE_YEARS",
+    2192: "SIX_YEARS", 2557: "SEVEN_YEARS", 2922: "EIGHT_YEARS", 3288: "NINE_YEARS",
+    3653: "TEN_YEARS",
+}
+
+
+def retention(days: int) -> logs.RetentionDays:
+    """The CloudWatch retention enum for a day count the config loader has validated."""
+    return getattr(logs.RetentionDays, _RETENTION[days])

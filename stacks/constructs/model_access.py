@@ -1,0 +1,239 @@
+"""The deploy-time Bedrock model access check (a CloudFormation custom resource).
+
+The check runs on Create and on every Update of its properties (models, form, flags) and
+fails the deployment with one message naming every model that is not usable and what to do.
+
+IAM note (Service Authorization Reference, "Actions, resources, and condition keys for Amazon
+Bedrock"): ``GetFoundationModelAvailability``, ``PutUseCaseForModelAccess``,
+``ListFoundationModelAgreementOffers`` and ``CreateFoundationModelAgreement`` list **no**
+resource type (and no condition key), so IAM only matches them with ``Resource: "*"``; a
+foundation-model ARN in ``Resource`` would never match and the check would fail with
+AccessDenied. Each such action therefore gets its own statement, narrowed by
+``aws:RequestedRegion`` to the stage's region, with a specific cdk-nag acknowledgement.
+``aws-marketplace:Subscribe`` / ``ViewSubscriptions`` likewise have no resource type
+("Grant IAM permissions to request access to Amazon Bedrock foundation models with a product
+ID"); only ``Subscribe`` supports the ``aws-marketplace:ProductId`` condition, which needs
+product ids the catalog does not carry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Acknowledgment, CustomResource, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import custom_resources as cr
+from constructs import Construct
+
+from stacks.catalog import Catalog
+from stacks.config import StageConfig
+from stacks.constructs.kit_function import KitFunction, retention
+
+HANDLER = "handlers.model_access.handler"
+RESOURCE_TYPE = "Custom::BedrockModelAccessCheck"
+
+
+def _flag(value: bool) -> str:
+    # CloudFormation passes custom resource properties as strings; be explicit about it.
+    return "true" if value else "false"
+
+
+def access_check_properties(config: StageConfig, catalog: Catalog) -> dict[str, Any]:
+    """The custom resource properties for the stage's enabled models.
+
+    Parameters
+    ----------
+    config:
+        The stage config (models, region, ``model_access``).
+    catalog:
+        The model catalog (each model's ``access`` needs).
+
+    Returns
+    -------
+    dict
+        ``Stage``, ``Region``, ``Models``, ``AcceptMarketplaceAgreements`` and, when the stage
+        carries one, ``UseCaseForm`` (Bedrock's field names).
+    """
+    access = config.model_access
+    props: dict[str, Any] = {
+        "Stage": config.name,
+        "Region": config.resolved_region,
+        "Models": [
+            {
+                "ModelId": ref.id,
+                "UseCaseForm": _flag(catalog.models[ref.id].access.use_case_form),
+                "MarketplaceAgreement": _flag(catalog.models[ref.id].access.marketplace_agreement),
+            }
+            for ref in config.models
+        ],
+        "AcceptMarketplaceAgreements": _flag(access.accept_marketplace_agreements),
+    }
+    form = access.use_case_form
+    if form is not None:
+        props["UseCaseForm"] = {
+            "companyName": form.company_name,
+            "companyWebsite": form.company_website,
+            "intendedUsers": form.intended_users,
+            "industryOption": form.industry_option,
+            "otherIndustryOption": form.other_industry_option,
+            "useCases": form.use_cases,
+        }
+    return props
+
+
+def access_check_statements(config: StageConfig, catalog: Catalog) -> list[iam.PolicyStatement]:
+    """The least-privilege statements the check's role needs for this stage.
+
+    Write statements appear only when the stage can use them: the use-case form only when
+    the stage carries one and an enabled model needs it; the agreement and AWS Marketplace
+    statements only when ``accept_marketplace_agreements`` is on and an enabled model is
+    sold through AWS Marketplace.
+    """
+    access = config.model_access
+    specs = [catalog.models[ref.id] for ref in config.models]
+    in_region = {"StringEquals": {"aws:RequestedRegion": config.resolved_region}}
+    statements = [iam.PolicyStatement(
+        sid="ReadModelAvailability",
+        actions=["bedrock:GetFoundationModelAvailability"],
+        resources=["*"],
+        conditions=in_region,
+    )]
+    if access.use_case_form is not None and any(s.access.use_case_form for s in specs):
+        statements.append(iam.PolicyStatement(
+            sid="SubmitAnthropicUseCaseForm",
+            actions=["bedrock:PutUseCaseForModelAccess"],
+            resources=["*"],
+            conditions=in_region,
+        ))
+    if access.accept_marketplace_agreements and any(s.access.marketplace_agreement
+                                                    for s in specs):
+        statements.append(iam.PolicyStatement(
+            sid="ListModelAgreementOffers",
+            actions=["bedrock:ListFoundationModelAgreementOffers"],
+            resources=["*"],
+            conditions=in_region,
+        ))
+        statements.append(iam.PolicyStatement(
+            sid="CreateModelAgreement",
+            actions=["bedrock:CreateFoundationModelAgreement"],
+            resources=["*"],
+            conditions=in_region,
+        ))
+        statements.append(iam.PolicyStatement(
+            sid="SubscribeToModelOffers",
+            actions=["aws-marketplace:Subscribe", "aws-marketplace:ViewSubscriptions"],
+            resources=["*"],
+        ))
+    return statements
+
+
+class ModelAccessCheck(Construct):
+    """Checks at deploy time that every enabled model is usable, fixing what the stage allows.
+
+    Parameters
+    ----------
+    scope, construct_id:
+        Where the construct goes.
+    config:
+        The stage config.
+    catalog:
+        The model catalog.
+    code:
+        The shared Lambda asset (``runtime_code()``).
+
+    Attributes
+    ----------
+    resource:
+        The ``CustomResource``; make other resources depend on it so they wait for the check.
+    function:
+        The ``KitFunction`` running the check.
+    provider:
+        The Provider framework.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig,
+                 catalog: Catalog, code: lambda_.Code) -> None:
+        super().__init__(scope, construct_id)
+        self.function = KitFunction(
+            self, "Function",
+            config=config, code=code, handler=HANDLER,
+            description="Deploy-time Bedrock model access check",
+            service="model-access",
+            timeout=Duration.minutes(3),
+            memory_mb=256,
+        )
+        self.policy = iam.Policy(self, "Policy", statements=access_check_statements(
+            config, catalog))
+        self.policy.attach_to_role(self.function.role)
+        # The check must not run before it may call Bedrock.
+        self.function.function.node.add_dependency(self.policy)
+        Validations.of(self.policy).acknowledge(Acknowledgment(
+            id="AwsSolutions-IAM5[Resource::*]",
+            reason="GetFoundationModelAvailability, PutUseCaseForModelAccess, "
+            "ListFoundationModelAgreementOffers, CreateFoundationModelAgreement and "
+            "aws-marketplace:Subscribe/ViewSubscriptions support no resource-level permissions "
+            "(Service Authorization Reference); each is in its own statement, the Bedrock ones "
+            "limited to the stage's region by aws:RequestedRegion.",
+        ))
+
+        framework_logs = logs.LogGroup(
+            self, "ProviderLogs",
+            retention=retention(config.runtime.log_retention_days),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        framework_role = iam.Role(
+            self, "ProviderRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Model access check provider framework ({config.name})",
+        )
+        framework_role.add_to_policy(iam.PolicyStatement(
+            actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+            resources=[f"{framework_logs.log_group_arn}:*"],
+        ))
+        self.provider = cr.Provider(
+            self, "Provider",
+            on_event_handler=self.function.function,
+            log_group=framework_logs,
+            framework_on_event_role=framework_role,
+        )
+        Validations.of(framework_role).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::<"
+                f"{_logical_ref(framework_logs)}>:*]",
+                reason="Log streams get generated names; the wildcard covers only streams "
+                "inside the provider framework's own log group.",
+            ),
+            Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::<"
+                f"{_logical_ref(self.function.function)}>:*]",
+                reason="The CDK Provider framework grants lambda:InvokeFunction on the check "
+                "function and its versions/aliases (<arn>:*); it is limited to that function.",
+            ),
+        )
+        Validations.of(self.provider).acknowledge(Acknowledgment(
+            id="AwsSolutions-L1",
+            reason="The Provider framework function's runtime is chosen and updated by "
+            "aws-cdk-lib, not by this kit.",
+        ))
+
+        self.resource = CustomResource(
+            self, "Resource",
+            service_token=self.provider.service_token,
+            resource_type=RESOURCE_TYPE,
+            properties=access_check_properties(config, catalog),
+        )
+
+    @property
+    def region(self) -> str:
+        """The region the check runs in."""
+        return Stack.of(self).region
+
+
+def _logical_ref(construct: Construct) -> str:
+    child = construct.node.default_child
+    return child.logical_id + ".Arn"  # type: ignore[union-attr]
+
+
+__all__ = ["ModelAccessCheck", "access_check_properties", "access_check_statements"]

@@ -1,0 +1,96 @@
+"""The one place that builds Bedrock invoke permissions.
+
+Every statement names exact ARNs taken from the catalog: the application inference profile,
+the system (cross-region) profile, and the foundation model in each region the profile may
+route to. Invocation is allowed only when the request carries the stage's guardrail version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Aws
+from aws_cdk import aws_iam as iam
+
+from stacks.catalog import Catalog
+from stacks.config import ModelRef
+
+INVOKE_ACTIONS = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")
+GUARDRAIL_CONDITION_KEY = "bedrock:GuardrailIdentifier"
+
+
+def foundation_model_arn(region: str, model_id: str) -> str:
+    """ARN of a foundation model in ``region`` (empty region: the global profile's form)."""
+    return f"arn:{Aws.PARTITION}:bedrock:{region}::foundation-model/{model_id}"
+
+
+def system_profile_arn(region: str, prefix: str, model_id: str) -> str:
+    """ARN of the system-defined cross-region profile ``prefix.model_id`` in ``region``."""
+    return f"arn:{Aws.PARTITION}:bedrock:{region}:{Aws.ACCOUNT_ID}:inference-profile/" \
+           f"{prefix}.{model_id}"
+
+
+def model_resource_arns(*, catalog: Catalog, model: ModelRef, region: str) -> list[str]:
+    """Every ARN a request for ``model`` from ``region`` is authorized against.
+
+    In-region: the foundation model in ``region``. Through a profile: the system profile in
+    ``region`` and the foundation model in each destination region the catalog lists; the
+    ``global`` profile routes to any commercial region, which AWS expresses with the
+    region-less foundation-model ARN.
+    """
+    spec = catalog.models[model.id]
+    if model.profile is None:
+        return [foundation_model_arn(region, model.id)]
+    arns = [system_profile_arn(region, model.profile, model.id)]
+    if model.profile == "global":
+        arns += [foundation_model_arn(region, model.id), foundation_model_arn("", model.id)]
+    else:
+        arns += [foundation_model_arn(r, model.id)
+                 for r in spec.destination_regions(model.profile, region)]
+    return arns
+
+
+def bedrock_invoke_statements(
+    *,
+    catalog: Catalog,
+    models: Sequence[ModelRef],
+    region: str,
+    application_profile_arns: Sequence[str],
+    guardrail_arn: str,
+    guardrail_version_arn: str,
+    streaming: bool = True,
+) -> list[iam.PolicyStatement]:
+    """Statements that let a principal invoke ``models`` only through the stage's guardrail.
+
+    Parameters
+    ----------
+    catalog, models, region:
+        The enabled models and the stage's region; ARNs come from the catalog.
+    application_profile_arns:
+        The stage's application inference profiles (the ARNs the runtime invokes).
+    guardrail_arn:
+        The guardrail; ``bedrock:ApplyGuardrail`` is granted on it.
+    guardrail_version_arn:
+        ``<guardrail arn>:<version>``; every invoke must name exactly this version.
+    streaming:
+        Also allow ``InvokeModelWithResponseStream`` (ConverseStream).
+    """
+    resources: list[str] = list(application_profile_arns)
+    for model in models:
+        for arn in model_resource_arns(catalog=catalog, model=model, region=region):
+            if arn not in resources:
+                resources.append(arn)
+    actions = list(INVOKE_ACTIONS if streaming else INVOKE_ACTIONS[:1])
+    return [
+        iam.PolicyStatement(
+            sid="InvokeEnabledModelsThroughGuardrail",
+            actions=actions,
+            resources=resources,
+            conditions={"StringEquals": {GUARDRAIL_CONDITION_KEY: guardrail_version_arn}},
+        ),
+        iam.PolicyStatement(
+            sid="ApplyStageGuardrail",
+            actions=["bedrock:ApplyGuardrail"],
+            resources=[guardrail_arn],
+        ),
+    ]
