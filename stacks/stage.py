@@ -27,9 +27,8 @@ class KitStage(Stage):
             scope, stage_id(config),
             env=Environment(account=config.account, region=config.resolved_region),
         )
-        code = runtime_code()
         self.platform = PlatformStack(
-            self, "Platform", config=config, catalog=catalog, code=code,
+            self, "Platform", config=config, catalog=catalog, code=runtime_code(),
             description=f"bedrock-cdk-kit {config.name}: model access and inference profiles",
         )
         self.guardrails = GuardrailStack(
@@ -37,7 +36,7 @@ class KitStage(Stage):
             description=f"bedrock-cdk-kit {config.name}: guardrail",
         )
         self.api = ApiStack(
-            self, "Api", config=config, catalog=catalog, code=code,
+            self, "Api", config=config, catalog=catalog, code=runtime_code(),
             profiles=self.platform.profiles, guardrail=self.guardrails.guardrail,
             description=f"bedrock-cdk-kit {config.name}: chat API",
         )

@@ -19,7 +19,6 @@ import os
 from typing import Any
 
 from aws_lambda_powertools import Logger
-
 from kit_runtime.model_access import (
     ModelRequest,
     UseCaseForm,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy, Validations
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from stacks.config import StageConfig
+from stacks.nag import acknowledge
 from stacks.constructs.kit_function import retention
 
 # JSON schema API Gateway checks before Lambda runs (shape only; the runtime checks the rest).
@@ -88,20 +89,23 @@ class ChatApi(Construct):
         self._acknowledge()
 
     def _acknowledge(self) -> None:
-        Validations.of(self.api).acknowledge(
-            id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+        acknowledge(
+            self.api,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
             "AmazonAPIGatewayPushToCloudWatchLogs]",
-            reason="API Gateway's account-level logging role needs this AWS-managed policy; it "
+            "API Gateway's account-level logging role needs this AWS-managed policy; it "
             "grants only CloudWatch Logs writes and is the documented setup for execution logs.",
         )
-        Validations.of(self.api).acknowledge(
-            id="AwsSolutions-APIG3",
-            reason="WAF is attached by the hardening issue; this API accepts only SigV4-signed "
+        acknowledge(
+            self.api,
+            "AwsSolutions-APIG3",
+            "WAF is attached by the hardening issue; this API accepts only SigV4-signed "
             "IAM callers and is throttled per stage, so anonymous floods are rejected before "
             "Lambda.",
         )
-        Validations.of(self.api).acknowledge(
-            id="AwsSolutions-COG4",
-            reason="The API uses IAM (SigV4) authorization on every method, which the kit "
+        acknowledge(
+            self.api,
+            "AwsSolutions-COG4",
+            "The API uses IAM (SigV4) authorization on every method, which the kit "
             "prefers for service-to-service callers; Cognito is an optional later addition.",
         )

@@ -17,8 +17,8 @@ _NAME_MAX = 64
 
 
 def profile_name(stage: str, model_id: str) -> str:
-    """A valid, stable profile name (``[0-9a-zA-Z:.]`` joined by single ``[ _-]``, <= 64)."""
-    name = re.sub(r"[^0-9a-zA-Z:.]+", "-", f"kit-{stage}-{model_id}").strip("-")
+    """A valid, stable profile name (alphanumerics joined by single ``-``, <= 64 chars)."""
+    name = re.sub(r"[^0-9a-zA-Z]+", "-", f"kit-{stage}-{model_id}").strip("-")
     if len(name) > _NAME_MAX:
         digest = hashlib.sha256(name.encode()).hexdigest()[:8]
         name = f"{name[:_NAME_MAX - 9].rstrip('-')}-{digest}"

@@ -21,7 +21,6 @@ from aws_cdk import (
     Duration,
     ILocalBundling,
     RemovalPolicy,
-    Validations,
 )
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -29,6 +28,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from stacks.config import StageConfig
+from stacks.nag import acknowledge
 
 ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_DIR = ROOT / "lambda"
@@ -76,7 +76,11 @@ class _UvLocalBundling:
 
 
 def runtime_code() -> lambda_.Code:
-    """The shared asset of every function (bundled locally; never with Docker)."""
+    """The shared asset of every function (bundled locally; never with Docker).
+
+    CDK binds a ``Code`` to one stack: call this once per stack. The asset hash is the same,
+    so the bundle is built and uploaded once.
+    """
     return lambda_.Code.from_asset(
         str(LAMBDA_DIR),
         asset_hash=_asset_hash(),
@@ -91,6 +95,9 @@ def runtime_code() -> lambda_.Code:
 
 class KitFunction(Construct):
     """A Lambda function of the kit: arm64, shared asset, its own retained log group and role.
+
+    Every kit function is invoked synchronously; one that is invoked asynchronously must add
+    a dead-letter queue instead of inheriting the DLQ acknowledgment below.
 
     The role starts with only the permission to write its own log group; callers grant the
     rest where constructs are composed.
@@ -125,7 +132,8 @@ class KitFunction(Construct):
         )
         self.role.add_to_policy(iam.PolicyStatement(
             actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-            resources=[f"{self.log_group.log_group_arn}:*"],
+            # The log group's ARN attribute already ends in ":*" (its streams): no extra wildcard.
+            resources=[self.log_group.log_group_arn],
         ))
         env = {
             "POWERTOOLS_SERVICE_NAME": service,
@@ -150,20 +158,19 @@ class KitFunction(Construct):
             reserved_concurrent_executions=reserved_concurrency,
             environment=env,
         )
-        Validations.of(self.role).acknowledge(
-            id="AwsSolutions-IAM5[Resource::<"
-            f"{self._log_group_logical_ref()}>:*]",
-            reason="Log streams are created at run time with generated names; the wildcard "
-            "covers only streams inside this function's own log group.",
+        acknowledge(
+            self.function,
+            "Serverless-LambdaDLQ",
+            "Kit functions are invoked synchronously (API Gateway proxy, custom-resource "
+            "provider): the caller receives every failure, and a DLQ only applies to "
+            "asynchronous invocations.",
         )
-        Validations.of(self.role).acknowledge(
-            id="AwsSolutions-IAM5[Resource::*]",
-            reason="X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level "
+        acknowledge(
+            self.role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level "
             "permissions (added by Tracing.ACTIVE).",
         )
-
-    def _log_group_logical_ref(self) -> str:
-        return self.log_group.node.default_child.logical_id + ".Arn"  # type: ignore[union-attr]
 
 
 _RETENTION = {

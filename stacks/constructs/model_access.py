@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Acknowledgment, CustomResource, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -30,6 +30,7 @@ from constructs import Construct
 from stacks.catalog import Catalog
 from stacks.config import StageConfig
 from stacks.constructs.kit_function import KitFunction, retention
+from stacks.nag import acknowledge
 
 HANDLER = "handlers.model_access.handler"
 RESOURCE_TYPE = "Custom::BedrockModelAccessCheck"
@@ -169,14 +170,14 @@ class ModelAccessCheck(Construct):
         self.policy.attach_to_role(self.function.role)
         # The check must not run before it may call Bedrock.
         self.function.function.node.add_dependency(self.policy)
-        Validations.of(self.policy).acknowledge(Acknowledgment(
-            id="AwsSolutions-IAM5[Resource::*]",
-            reason="GetFoundationModelAvailability, PutUseCaseForModelAccess, "
+        acknowledge(
+            self.policy, "AwsSolutions-IAM5[Resource::*]",
+            "GetFoundationModelAvailability, PutUseCaseForModelAccess, "
             "ListFoundationModelAgreementOffers, CreateFoundationModelAgreement and "
             "aws-marketplace:Subscribe/ViewSubscriptions support no resource-level permissions "
             "(Service Authorization Reference); each is in its own statement, the Bedrock ones "
             "limited to the stage's region by aws:RequestedRegion.",
-        ))
+        )
 
         framework_logs = logs.LogGroup(
             self, "ProviderLogs",
@@ -190,7 +191,7 @@ class ModelAccessCheck(Construct):
         )
         framework_role.add_to_policy(iam.PolicyStatement(
             actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-            resources=[f"{framework_logs.log_group_arn}:*"],
+            resources=[framework_logs.log_group_arn],  # the ARN already ends in ":*"
         ))
         self.provider = cr.Provider(
             self, "Provider",
@@ -198,25 +199,24 @@ class ModelAccessCheck(Construct):
             log_group=framework_logs,
             framework_on_event_role=framework_role,
         )
-        Validations.of(framework_role).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-IAM5[Resource::<"
-                f"{_logical_ref(framework_logs)}>:*]",
-                reason="Log streams get generated names; the wildcard covers only streams "
-                "inside the provider framework's own log group.",
-            ),
-            Acknowledgment(
-                id="AwsSolutions-IAM5[Resource::<"
-                f"{_logical_ref(self.function.function)}>:*]",
-                reason="The CDK Provider framework grants lambda:InvokeFunction on the check "
-                "function and its versions/aliases (<arn>:*); it is limited to that function.",
-            ),
+        acknowledge(
+            framework_role, f"AwsSolutions-IAM5[Resource::<{_logical_ref(self.function.function)}>:*]",
+            "The CDK Provider framework grants lambda:InvokeFunction on the check function and "
+            "its versions/aliases (<arn>:*); it is limited to that one function.",
         )
-        Validations.of(self.provider).acknowledge(Acknowledgment(
-            id="AwsSolutions-L1",
-            reason="The Provider framework function's runtime is chosen and updated by "
-            "aws-cdk-lib, not by this kit.",
-        ))
+        framework = [
+            ("AwsSolutions-L1", "The Provider framework function's runtime is chosen and "
+             "updated by aws-cdk-lib, not by this kit."),
+            ("Serverless-LambdaDefaultMemorySize", "aws-cdk-lib's Provider exposes no memory "
+             "setting for its framework function, which only relays the CloudFormation event "
+             "to the check function (which sets its memory)."),
+            ("Serverless-LambdaDLQ", "CloudFormation waits for the framework's answer; a "
+             "failed check fails the deployment, so there is no event to replay from a DLQ."),
+            ("Serverless-LambdaTracing", "aws-cdk-lib's Provider exposes no tracing setting "
+             "for its framework function; the check function itself is traced with X-Ray."),
+        ]
+        for rule, reason in framework:
+            acknowledge(self.provider, rule, reason)
 
         self.resource = CustomResource(
             self, "Resource",
@@ -225,15 +225,10 @@ class ModelAccessCheck(Construct):
             properties=access_check_properties(config, catalog),
         )
 
-    @property
-    def region(self) -> str:
-        """The region the check runs in."""
-        return Stack.of(self).region
-
 
 def _logical_ref(construct: Construct) -> str:
     child = construct.node.default_child
-    return child.logical_id + ".Arn"  # type: ignore[union-attr]
+    return Stack.of(construct).get_logical_id(child) + ".Arn"  # type: ignore[arg-type]
 
 
 __all__ = ["ModelAccessCheck", "access_check_properties", "access_check_statements"]
