@@ -11,9 +11,14 @@ from stacks.config import ConfigError
 
 app = App()
 try:
-    build_app(app, context={"stages": app.node.try_get_context("stages"),
-                            "stage": app.node.try_get_context("stage")},
-              env=os.environ)
+    build_app(
+        app,
+        context={
+            "stages": app.node.try_get_context("stages"),
+            "stage": app.node.try_get_context("stage"),
+        },
+        env=os.environ,
+    )
 except ConfigError as error:
     sys.exit(f"cdk.json: {error}")
 app.synth()

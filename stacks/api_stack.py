@@ -34,7 +34,8 @@ class ApiStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         chat_models = config.chat_models(catalog)
         self.chat = KitFunction(
-            self, "Chat",
+            self,
+            "Chat",
             config=config,
             code=code,
             handler="handlers.chat.handler",
@@ -42,9 +43,14 @@ class ApiStack(Stack):
             service="chat",
             reserved_concurrency=config.runtime.reserved_concurrency,
             environment={
-                "KIT_SETTINGS": Stack.of(self).to_json_string(runtime_settings(
-                    config=config, catalog=catalog, profiles=profiles, guardrail=guardrail,
-                )),
+                "KIT_SETTINGS": Stack.of(self).to_json_string(
+                    runtime_settings(
+                        config=config,
+                        catalog=catalog,
+                        profiles=profiles,
+                        guardrail=guardrail,
+                    )
+                ),
             },
         )
         # Grants are made here, where the pieces meet; the constructs stay unaware of each other.
@@ -58,5 +64,9 @@ class ApiStack(Stack):
         ):
             self.chat.role.add_to_policy(statement)
         self.api = ChatApi(self, "ChatApi", config=config, handler=self.chat.function)
-        CfnOutput(self, "ChatUrl", value=self.api.api.url_for_path("/chat"),
-                  description="POST a chat request here (SigV4-signed, service execute-api)")
+        CfnOutput(
+            self,
+            "ChatUrl",
+            value=self.api.api.url_for_path("/chat"),
+            description="POST a chat request here (SigV4-signed, service execute-api)",
+        )

@@ -18,21 +18,66 @@ from stacks.catalog import PROFILE_PREFIXES, Catalog, ModelSpec, load_catalog
 DEFAULT_STAGE = "dev"
 STAGE_NAME = r"^[a-z][a-z0-9-]{0,19}$"
 # CloudWatch Logs only accepts these retention periods.
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
-                      1827, 2192, 2557, 2922, 3288, 3653)
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 
 Threshold = Literal["NONE", "LOW", "MEDIUM", "HIGH"]
 PiiAction = Literal["BLOCK", "ANONYMIZE"]
 # Entity types CloudFormation accepts in AWS::Bedrock::Guardrail PiiEntityConfig.Type.
 PiiType = Literal[
-    "ADDRESS", "AGE", "AWS_ACCESS_KEY", "AWS_SECRET_KEY", "CA_HEALTH_NUMBER",
-    "CA_SOCIAL_INSURANCE_NUMBER", "CREDIT_DEBIT_CARD_CVV", "CREDIT_DEBIT_CARD_EXPIRY",
-    "CREDIT_DEBIT_CARD_NUMBER", "DRIVER_ID", "EMAIL", "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
-    "IP_ADDRESS", "LICENSE_PLATE", "MAC_ADDRESS", "NAME", "PASSWORD", "PHONE", "PIN",
-    "SWIFT_CODE", "UK_NATIONAL_HEALTH_SERVICE_NUMBER", "UK_NATIONAL_INSURANCE_NUMBER",
-    "UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER", "URL", "USERNAME", "US_BANK_ACCOUNT_NUMBER",
-    "US_BANK_ROUTING_NUMBER", "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER", "US_PASSPORT_NUMBER",
-    "US_SOCIAL_SECURITY_NUMBER", "VEHICLE_IDENTIFICATION_NUMBER",
+    "ADDRESS",
+    "AGE",
+    "AWS_ACCESS_KEY",
+    "AWS_SECRET_KEY",
+    "CA_HEALTH_NUMBER",
+    "CA_SOCIAL_INSURANCE_NUMBER",
+    "CREDIT_DEBIT_CARD_CVV",
+    "CREDIT_DEBIT_CARD_EXPIRY",
+    "CREDIT_DEBIT_CARD_NUMBER",
+    "DRIVER_ID",
+    "EMAIL",
+    "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+    "IP_ADDRESS",
+    "LICENSE_PLATE",
+    "MAC_ADDRESS",
+    "NAME",
+    "PASSWORD",
+    "PHONE",
+    "PIN",
+    "SWIFT_CODE",
+    "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
+    "UK_NATIONAL_INSURANCE_NUMBER",
+    "UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER",
+    "URL",
+    "USERNAME",
+    "US_BANK_ACCOUNT_NUMBER",
+    "US_BANK_ROUTING_NUMBER",
+    "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
+    "US_PASSPORT_NUMBER",
+    "US_SOCIAL_SECURITY_NUMBER",
+    "VEHICLE_IDENTIFICATION_NUMBER",
 ]
 TagValue = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[\w\s.:/=+\-@]*$")]
 
@@ -124,16 +169,19 @@ class GuardrailConfig(_Strict):
 
     content_filters: ContentFilters = ContentFilters()
     pii_entities: tuple[PiiEntity, ...] = (
-        PiiEntity(type="EMAIL"), PiiEntity(type="PHONE"),
+        PiiEntity(type="EMAIL"),
+        PiiEntity(type="PHONE"),
         PiiEntity(type="US_SOCIAL_SECURITY_NUMBER", action="BLOCK"),
         PiiEntity(type="CREDIT_DEBIT_CARD_NUMBER", action="BLOCK"),
     )
     blocked_input_message: str = Field(
-        default="Sorry, this request was blocked by the content policy.", min_length=1,
-        max_length=500)
+        default="Sorry, this request was blocked by the content policy.",
+        min_length=1,
+        max_length=500,
+    )
     blocked_output_message: str = Field(
-        default="Sorry, the answer was blocked by the content policy.", min_length=1,
-        max_length=500)
+        default="Sorry, the answer was blocked by the content policy.", min_length=1, max_length=500
+    )
 
 
 class ApiConfig(_Strict):
@@ -214,8 +262,12 @@ def load_stage_config(
     catalog = catalog or load_catalog()
     stages = context.get("stages")
     if not isinstance(stages, Mapping) or not stages:
-        raise ConfigError(["stages: missing from cdk.json context; expected an object of "
-                           "stage name -> stage config"])
+        raise ConfigError(
+            [
+                "stages: missing from cdk.json context; expected an object of "
+                "stage name -> stage config"
+            ]
+        )
     name = context.get("stage") or DEFAULT_STAGE
     if name not in stages:
         raise ConfigError([f"stage: {name!r} is not defined; allowed: {', '.join(sorted(stages))}"])
@@ -243,17 +295,21 @@ def _semantic_problems(prefix: str, stage: StageConfig, catalog: Catalog) -> lis
     """Checks that need the catalog: model ids, regions, profiles, tiers, limits."""
     problems: list[str] = []
     if stage.region is None:
-        return [f"{prefix}.region: not set and CDK_DEFAULT_REGION is empty; set a region "
-                "such as 'us-east-1'"]
+        return [
+            f"{prefix}.region: not set and CDK_DEFAULT_REGION is empty; set a region "
+            "such as 'us-east-1'"
+        ]
     region = stage.region
     seen: set[str] = set()
     for i, ref in enumerate(stage.models):
         key = f"{prefix}.models[{i}]"
         spec = catalog.get(ref.id)
         if spec is None:
-            problems.append(f"{key}.id: {ref.id!r} is not in the model catalog; allowed: "
-                            f"{', '.join(catalog.ids())} (add an entry to "
-                            "stacks/catalog/models.yaml for a new model)")
+            problems.append(
+                f"{key}.id: {ref.id!r} is not in the model catalog; allowed: "
+                f"{', '.join(catalog.ids())} (add an entry to "
+                "stacks/catalog/models.yaml for a new model)"
+            )
             continue
         if ref.id in seen:
             problems.append(f"{key}.id: {ref.id!r} is listed twice")
@@ -261,35 +317,52 @@ def _semantic_problems(prefix: str, stage: StageConfig, catalog: Catalog) -> lis
         options = spec.invoke_options(region)
         wanted = ref.profile or "in-region"
         if not options:
-            problems.append(f"{key}.id: {ref.id!r} is not offered in region {region!r} "
-                            "(neither in-region nor through a cross-region profile)")
+            problems.append(
+                f"{key}.id: {ref.id!r} is not offered in region {region!r} "
+                "(neither in-region nor through a cross-region profile)"
+            )
         elif wanted not in options:
-            what = ("is not offered on demand in-region" if ref.profile is None
-                    else f"profile {ref.profile!r} does not serve source region")
-            problems.append(f"{key}.profile: {ref.profile!r} for {ref.id!r}: {what} "
-                            f"{region!r}; allowed: {_options(options)}")
+            what = (
+                "is not offered on demand in-region"
+                if ref.profile is None
+                else f"profile {ref.profile!r} does not serve source region"
+            )
+            problems.append(
+                f"{key}.profile: {ref.profile!r} for {ref.id!r}: {what} "
+                f"{region!r}; allowed: {_options(options)}"
+            )
     for tier in ("fast", "balanced", "deep"):
         model_id = getattr(stage.tiers, tier)
         spec = catalog.get(model_id)
         if model_id not in seen:
-            problems.append(f"{prefix}.tiers.{tier}: {model_id!r} is not an enabled model; "
-                            f"allowed: {', '.join(sorted(seen)) or '(none enabled)'}")
+            problems.append(
+                f"{prefix}.tiers.{tier}: {model_id!r} is not an enabled model; "
+                f"allowed: {', '.join(sorted(seen)) or '(none enabled)'}"
+            )
         elif spec is not None and (spec.kind != "chat" or not spec.converse):
-            problems.append(f"{prefix}.tiers.{tier}: {model_id!r} is a {spec.kind} model "
-                            "without Converse support; tiers need chat models")
+            problems.append(
+                f"{prefix}.tiers.{tier}: {model_id!r} is a {spec.kind} model "
+                "without Converse support; tiers need chat models"
+            )
     api = stage.api
     if api.default_max_tokens > api.max_tokens_limit:
-        problems.append(f"{prefix}.api.default_max_tokens: {api.default_max_tokens} exceeds "
-                        f"api.max_tokens_limit ({api.max_tokens_limit}); allowed: <= "
-                        f"{api.max_tokens_limit}")
+        problems.append(
+            f"{prefix}.api.default_max_tokens: {api.default_max_tokens} exceeds "
+            f"api.max_tokens_limit ({api.max_tokens_limit}); allowed: <= "
+            f"{api.max_tokens_limit}"
+        )
     if api.throttle_burst_limit < api.throttle_rate_limit:
-        problems.append(f"{prefix}.api.throttle_burst_limit: {api.throttle_burst_limit} is "
-                        f"below throttle_rate_limit ({api.throttle_rate_limit}); allowed: >= "
-                        "the rate limit")
+        problems.append(
+            f"{prefix}.api.throttle_burst_limit: {api.throttle_burst_limit} is "
+            f"below throttle_rate_limit ({api.throttle_rate_limit}); allowed: >= "
+            "the rate limit"
+        )
     if stage.runtime.log_retention_days not in LOG_RETENTION_DAYS:
-        problems.append(f"{prefix}.runtime.log_retention_days: "
-                        f"{stage.runtime.log_retention_days} is not a CloudWatch retention; "
-                        f"allowed: {', '.join(map(str, LOG_RETENTION_DAYS))}")
+        problems.append(
+            f"{prefix}.runtime.log_retention_days: "
+            f"{stage.runtime.log_retention_days} is not a CloudWatch retention; "
+            f"allowed: {', '.join(map(str, LOG_RETENTION_DAYS))}"
+        )
     return problems
 
 

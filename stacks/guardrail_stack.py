@@ -12,8 +12,10 @@ from stacks.constructs.guardrail import StageGuardrail
 class GuardrailStack(Stack):
     """Kept apart from the API so policy changes deploy without touching handlers."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig,
-                 **kwargs) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.guardrail = StageGuardrail(self, "Guardrail", stage=config.name,
-                                        config=config.guardrail)
+        self.guardrail = StageGuardrail(
+            self, "Guardrail", stage=config.name, config=config.guardrail
+        )

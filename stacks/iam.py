@@ -26,8 +26,10 @@ def foundation_model_arn(region: str, model_id: str) -> str:
 
 def system_profile_arn(region: str, prefix: str, model_id: str) -> str:
     """ARN of the system-defined cross-region profile ``prefix.model_id`` in ``region``."""
-    return f"arn:{Aws.PARTITION}:bedrock:{region}:{Aws.ACCOUNT_ID}:inference-profile/" \
-           f"{prefix}.{model_id}"
+    return (
+        f"arn:{Aws.PARTITION}:bedrock:{region}:{Aws.ACCOUNT_ID}:inference-profile/"
+        f"{prefix}.{model_id}"
+    )
 
 
 def model_resource_arns(*, catalog: Catalog, model: ModelRef, region: str) -> list[str]:
@@ -45,8 +47,10 @@ def model_resource_arns(*, catalog: Catalog, model: ModelRef, region: str) -> li
     if model.profile == "global":
         arns += [foundation_model_arn(region, model.id), foundation_model_arn("", model.id)]
     else:
-        arns += [foundation_model_arn(r, model.id)
-                 for r in spec.destination_regions(model.profile, region)]
+        arns += [
+            foundation_model_arn(r, model.id)
+            for r in spec.destination_regions(model.profile, region)
+        ]
     return arns
 
 

@@ -24,20 +24,32 @@ class KitStage(Stage):
 
     def __init__(self, scope: Construct, *, config: StageConfig, catalog: Catalog) -> None:
         super().__init__(
-            scope, stage_id(config),
+            scope,
+            stage_id(config),
             env=Environment(account=config.account, region=config.resolved_region),
         )
         self.platform = PlatformStack(
-            self, "Platform", config=config, catalog=catalog, code=runtime_code(),
+            self,
+            "Platform",
+            config=config,
+            catalog=catalog,
+            code=runtime_code(),
             description=f"bedrock-cdk-kit {config.name}: model access and inference profiles",
         )
         self.guardrails = GuardrailStack(
-            self, "Guardrails", config=config,
+            self,
+            "Guardrails",
+            config=config,
             description=f"bedrock-cdk-kit {config.name}: guardrail",
         )
         self.api = ApiStack(
-            self, "Api", config=config, catalog=catalog, code=runtime_code(),
-            profiles=self.platform.profiles, guardrail=self.guardrails.guardrail,
+            self,
+            "Api",
+            config=config,
+            catalog=catalog,
+            code=runtime_code(),
+            profiles=self.platform.profiles,
+            guardrail=self.guardrails.guardrail,
             description=f"bedrock-cdk-kit {config.name}: chat API",
         )
         for key, value in cost_tags(config).items():

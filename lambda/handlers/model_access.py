@@ -19,6 +19,7 @@ import os
 from typing import Any
 
 from aws_lambda_powertools import Logger
+
 from kit_runtime.model_access import (
     ModelRequest,
     UseCaseForm,
@@ -61,20 +62,39 @@ def handler(event: dict[str, Any], context: Any, *, client: Any | None = None) -
     region = str(props.get("Region") or os.environ.get("AWS_REGION", ""))
     models = parse_models(props.get("Models"))
     form = parse_use_case_form(props.get("UseCaseForm"))
-    accept = parse_bool(props.get("AcceptMarketplaceAgreements", "true"),
-                        "AcceptMarketplaceAgreements")
-    logger.info("checking model access", extra={
-        "request_type": request_type, "region": region,
-        "models": [m.model_id for m in models], "use_case_form": form is not None,
-        "accept_marketplace_agreements": accept})
-    result = check_model_access(models, region=region, stage=stage, use_case_form=form,
-                                accept_marketplace_agreements=accept, client=client)
-    logger.info("model access ok", extra={
-        "form_submitted": result.form_submitted,
-        "agreements_created": result.agreements_created,
-        "availability": {k: v.summary() for k, v in result.availability.items()}})
-    return {"PhysicalResourceId": physical_id,
-            "Data": {"Models": ",".join(sorted(result.availability))}}
+    accept = parse_bool(
+        props.get("AcceptMarketplaceAgreements", "true"), "AcceptMarketplaceAgreements"
+    )
+    logger.info(
+        "checking model access",
+        extra={
+            "request_type": request_type,
+            "region": region,
+            "models": [m.model_id for m in models],
+            "use_case_form": form is not None,
+            "accept_marketplace_agreements": accept,
+        },
+    )
+    result = check_model_access(
+        models,
+        region=region,
+        stage=stage,
+        use_case_form=form,
+        accept_marketplace_agreements=accept,
+        client=client,
+    )
+    logger.info(
+        "model access ok",
+        extra={
+            "form_submitted": result.form_submitted,
+            "agreements_created": result.agreements_created,
+            "availability": {k: v.summary() for k, v in result.availability.items()},
+        },
+    )
+    return {
+        "PhysicalResourceId": physical_id,
+        "Data": {"Models": ",".join(sorted(result.availability))},
+    }
 
 
 def parse_bool(value: Any, name: str) -> bool:
@@ -98,19 +118,24 @@ def parse_bool(value: Any, name: str) -> bool:
 def parse_models(value: Any) -> list[ModelRequest]:
     """The ``Models`` property as :class:`ModelRequest` objects."""
     if not isinstance(value, list):
-        raise ValueError("property Models: expected a list of {ModelId, UseCaseForm, "
-                         "MarketplaceAgreement}")
+        raise ValueError(
+            "property Models: expected a list of {ModelId, UseCaseForm, MarketplaceAgreement}"
+        )
     models = []
     for i, item in enumerate(value):
         if not isinstance(item, dict) or not item.get("ModelId"):
             raise ValueError(f"property Models[{i}]: ModelId is missing")
-        models.append(ModelRequest(
-            model_id=str(item["ModelId"]),
-            use_case_form=parse_bool(item.get("UseCaseForm", "false"),
-                                     f"Models[{i}].UseCaseForm"),
-            marketplace_agreement=parse_bool(item.get("MarketplaceAgreement", "false"),
-                                             f"Models[{i}].MarketplaceAgreement"),
-        ))
+        models.append(
+            ModelRequest(
+                model_id=str(item["ModelId"]),
+                use_case_form=parse_bool(
+                    item.get("UseCaseForm", "false"), f"Models[{i}].UseCaseForm"
+                ),
+                marketplace_agreement=parse_bool(
+                    item.get("MarketplaceAgreement", "false"), f"Models[{i}].MarketplaceAgreement"
+                ),
+            )
+        )
     return models
 
 

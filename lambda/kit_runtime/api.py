@@ -44,34 +44,45 @@ def chat() -> dict[str, Any]:
         logger.info("chat request", extra={"prompt": request.model_dump(mode="json")})
     response = svc.chat(request)
     metrics.add_dimension(name="model", value=response.model)
-    metrics.add_metric(name="InputTokens", unit=MetricUnit.Count,
-                       value=response.usage.input_tokens)
-    metrics.add_metric(name="OutputTokens", unit=MetricUnit.Count,
-                       value=response.usage.output_tokens)
-    metrics.add_metric(name="CostMicroUSD", unit=MetricUnit.Count,
-                       value=round(response.cost.total_usd * 1_000_000, 2))
+    metrics.add_metric(name="InputTokens", unit=MetricUnit.Count, value=response.usage.input_tokens)
+    metrics.add_metric(
+        name="OutputTokens", unit=MetricUnit.Count, value=response.usage.output_tokens
+    )
+    metrics.add_metric(
+        name="CostMicroUSD",
+        unit=MetricUnit.Count,
+        value=round(response.cost.total_usd * 1_000_000, 2),
+    )
     if response.guardrail_intervened:
         metrics.add_metric(name="GuardrailInterventions", unit=MetricUnit.Count, value=1)
-    logger.info("chat answered", extra={
-        "model": response.model, "tier": response.tier, "stop_reason": response.stop_reason,
-        "input_tokens": response.usage.input_tokens,
-        "output_tokens": response.usage.output_tokens, "cost_usd": response.cost.total_usd,
-        **({"completion": response.text} if svc.settings.log_prompts else {}),
-    })
+    logger.info(
+        "chat answered",
+        extra={
+            "model": response.model,
+            "tier": response.tier,
+            "stop_reason": response.stop_reason,
+            "input_tokens": response.usage.input_tokens,
+            "output_tokens": response.usage.output_tokens,
+            "cost_usd": response.cost.total_usd,
+            **({"completion": response.text} if svc.settings.log_prompts else {}),
+        },
+    )
     return response.model_dump(mode="json")
 
 
 @app.get("/models")
 def models() -> dict[str, Any]:
     settings = service().settings
-    return {"models": sorted(settings.models), "tiers": dict(settings.tiers),
-            "default_tier": settings.default_tier}
+    return {
+        "models": sorted(settings.models),
+        "tiers": dict(settings.tiers),
+        "default_tier": settings.default_tier,
+    }
 
 
 def _parse(body: str | None) -> ChatRequest:
     if not body:
-        raise errors.InvalidJson("the request body is empty; send a JSON object with "
-                                 "'messages'")
+        raise errors.InvalidJson("the request body is empty; send a JSON object with 'messages'")
     try:
         return ChatRequest.model_validate_json(body)
     except ValidationError as exc:
@@ -79,8 +90,10 @@ def _parse(body: str | None) -> ChatRequest:
             raise errors.InvalidJson("the request body is not valid JSON") from None
         raise errors.InvalidRequest(
             "the request body does not match the chat schema",
-            errors=[{"field": ".".join(str(p) for p in e["loc"]) or "(body)",
-                     "message": e["msg"]} for e in exc.errors(include_url=False)],
+            errors=[
+                {"field": ".".join(str(p) for p in e["loc"]) or "(body)", "message": e["msg"]}
+                for e in exc.errors(include_url=False)
+            ],
         ) from None
 
 
@@ -108,5 +121,4 @@ def _not_found(_: Exception) -> Response:
 def _unexpected(error: Exception) -> Response:
     # The trace goes to the log, never to the caller.
     logger.exception("unexpected error")
-    return _json_error(errors.KitError("internal error; see the function log for the "
-                                       "request id"))
+    return _json_error(errors.KitError("internal error; see the function log for the request id"))

@@ -4,19 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, \
-    ReadTimeoutError
+from botocore.exceptions import (
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
 from kit_runtime import errors
 from kit_runtime.schemas import ChatRequest, ChatResponse, Cost, Usage
 from kit_runtime.settings import ModelSettings, Settings
 
 RETRY_AFTER_SECONDS = "2"
-_THROTTLE_CODES = {"ThrottlingException", "ServiceQuotaExceededException",
-                   "TooManyRequestsException", "ModelNotReadyException"}
+_THROTTLE_CODES = {
+    "ThrottlingException",
+    "ServiceQuotaExceededException",
+    "TooManyRequestsException",
+    "ModelNotReadyException",
+}
 _TIMEOUT_CODES = {"ModelTimeoutException"}
-_UNAVAILABLE_CODES = {"ServiceUnavailableException", "InternalServerException",
-                      "ModelErrorException"}
+_UNAVAILABLE_CODES = {
+    "ServiceUnavailableException",
+    "InternalServerException",
+    "ModelErrorException",
+}
 _VALIDATION_CODES = {"ValidationException"}
 
 
@@ -24,8 +35,11 @@ def request_cost(model: ModelSettings, input_tokens: int, output_tokens: int) ->
     """Token cost at the catalog's on-demand prices (USD per million tokens)."""
     input_usd = input_tokens * model.input_per_mtok / 1_000_000
     output_usd = output_tokens * model.output_per_mtok / 1_000_000
-    return Cost(input_usd=round(input_usd, 8), output_usd=round(output_usd, 8),
-                total_usd=round(input_usd + output_usd, 8))
+    return Cost(
+        input_usd=round(input_usd, 8),
+        output_usd=round(output_usd, 8),
+        total_usd=round(input_usd + output_usd, 8),
+    )
 
 
 class ChatService:
@@ -51,13 +65,17 @@ class ChatService:
             if request.model not in s.models:
                 raise errors.UnknownModel(
                     f"model {request.model!r} is not enabled in stage {s.stage!r}",
-                    allowed_models=sorted(s.models), allowed_tiers=sorted(s.tiers))
+                    allowed_models=sorted(s.models),
+                    allowed_tiers=sorted(s.tiers),
+                )
             return request.model, None
         tier = request.tier or s.default_tier
         if tier not in s.tiers:
-            raise errors.UnknownModel(f"tier {tier!r} does not exist",
-                                      allowed_tiers=sorted(s.tiers),
-                                      allowed_models=sorted(s.models))
+            raise errors.UnknownModel(
+                f"tier {tier!r} does not exist",
+                allowed_tiers=sorted(s.tiers),
+                allowed_models=sorted(s.models),
+            )
         return s.tiers[tier], tier  # type: ignore[index]
 
     def max_tokens(self, request: ChatRequest, model: ModelSettings) -> int:
@@ -67,7 +85,8 @@ class ChatService:
         if request.max_tokens > limit:
             raise errors.InvalidRequest(
                 f"max_tokens {request.max_tokens} is above this model's limit in this stage",
-                errors=[{"field": "max_tokens", "message": f"allowed: 1 to {limit}"}])
+                errors=[{"field": "max_tokens", "message": f"allowed: 1 to {limit}"}],
+            )
         return request.max_tokens
 
     def converse_arguments(self, request: ChatRequest, model_id: str) -> dict[str, Any]:
@@ -114,8 +133,11 @@ class ChatService:
             stop_reason=stop_reason,
             model=model_id,
             tier=tier,
-            usage=Usage(input_tokens=input_tokens, output_tokens=output_tokens,
-                        total_tokens=int(usage.get("totalTokens", input_tokens + output_tokens))),
+            usage=Usage(
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                total_tokens=int(usage.get("totalTokens", input_tokens + output_tokens)),
+            ),
             cost=request_cost(self.settings.models[model_id], input_tokens, output_tokens),
             guardrail_intervened=stop_reason == "guardrail_intervened",
             latency_ms=result.get("metrics", {}).get("latencyMs"),
@@ -127,17 +149,24 @@ def _map_client_error(exc: ClientError) -> errors.KitError:
     code = exc.response.get("Error", {}).get("Code", "")
     message = exc.response.get("Error", {}).get("Message", "")
     if code in _THROTTLE_CODES:
-        return errors.Throttled("Bedrock is throttling this model; retry after the delay",
-                                headers={"Retry-After": RETRY_AFTER_SECONDS},
-                                retry_after_seconds=int(RETRY_AFTER_SECONDS))
+        return errors.Throttled(
+            "Bedrock is throttling this model; retry after the delay",
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
+            retry_after_seconds=int(RETRY_AFTER_SECONDS),
+        )
     if code in _VALIDATION_CODES:
         return errors.BedrockRejected(f"Bedrock rejected the request: {message}")
     if code in _TIMEOUT_CODES:
-        return errors.UpstreamTimeout("the model did not answer in time; try again or ask for "
-                                      "fewer tokens")
+        return errors.UpstreamTimeout(
+            "the model did not answer in time; try again or ask for fewer tokens"
+        )
     if code in _UNAVAILABLE_CODES:
-        return errors.UpstreamUnavailable("the model is temporarily unavailable; try again",
-                                          headers={"Retry-After": RETRY_AFTER_SECONDS})
-    return errors.UpstreamFailure(f"Bedrock answered {code or 'an error'}; the platform team "
-                                  "should check model access and IAM for this stage",
-                                  bedrock_code=code)
+        return errors.UpstreamUnavailable(
+            "the model is temporarily unavailable; try again",
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
+        )
+    return errors.UpstreamFailure(
+        f"Bedrock answered {code or 'an error'}; the platform team "
+        "should check model access and IAM for this stage",
+        bedrock_code=code,
+    )

@@ -11,8 +11,9 @@ class KitError(Exception):
     status = 500
     code = "internal_error"
 
-    def __init__(self, message: str, *, headers: dict[str, str] | None = None,
-                 **details: Any) -> None:
+    def __init__(
+        self, message: str, *, headers: dict[str, str] | None = None, **details: Any
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.headers = headers or {}

@@ -73,14 +73,17 @@ use_cases:
             UTF-8 JSON with ``companyName``, ``companyWebsite``, ``intendedUsers``,
             ``industryOption``, ``otherIndustryOption`` and ``useCases``.
         """
-        return json.dumps({
-            "companyName": self.company_name,
-            "companyWebsite": self.company_website,
-            "intendedUsers": self.intended_users,
-            "industryOption": self.industry_option,
-            "otherIndustryOption": self.other_industry_option,
-            "useCases": self.use_cases,
-        }, separators=(",", ":")).encode("utf-8")
+        return json.dumps(
+            {
+                "companyName": self.company_name,
+                "companyWebsite": self.company_website,
+                "intendedUsers": self.intended_users,
+                "industryOption": self.industry_option,
+                "otherIndustryOption": self.other_industry_option,
+                "useCases": self.use_cases,
+            },
+            separators=(",", ":"),
+        ).encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -126,13 +129,21 @@ class Availability:
     @property
     def usable(self) -> bool:
         """Every status allows invocation (a PENDING agreement completes on its own)."""
-        return (self.authorization == AUTHORIZED and self.entitlement == AVAILABLE
-                and self.region == AVAILABLE and self.agreement in (AVAILABLE, PENDING))
+        return (
+            self.authorization == AUTHORIZED
+            and self.entitlement == AVAILABLE
+            and self.region == AVAILABLE
+            and self.agreement in (AVAILABLE, PENDING)
+        )
 
     def summary(self) -> dict[str, str]:
         """The four statuses, short enough to log."""
-        return {"agreement": self.agreement, "authorization": self.authorization,
-                "entitlement": self.entitlement, "region": self.region}
+        return {
+            "agreement": self.agreement,
+            "authorization": self.authorization,
+            "entitlement": self.entitlement,
+            "region": self.region,
+        }
 
 
 @dataclass(frozen=True)
@@ -165,7 +176,8 @@ class ModelAccessError(Exception):
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(
             f"Bedrock model access check failed in {region} for {len(models)} model(s) "
-            f"({', '.join(models)}):\n{lines}")
+            f"({', '.join(models)}):\n{lines}"
+        )
 
 
 @dataclass
@@ -200,8 +212,11 @@ def default_client(region: str, max_attempts: int = 5) -> Any:
     import boto3
     from botocore.config import Config
 
-    return boto3.client("bedrock", region_name=region, config=Config(
-        retries={"mode": "adaptive", "max_attempts": max_attempts}))
+    return boto3.client(
+        "bedrock",
+        region_name=region,
+        config=Config(retries={"mode": "adaptive", "max_attempts": max_attempts}),
+    )
 
 
 def check_model_access(
@@ -262,42 +277,71 @@ def check_model_access(
     changed = False
 
     # The form is Anthropic's: it can only help models the catalog marks as needing it.
-    missing_auth = [m for m in wanted if m.use_case_form
-                    and (a := current[m.model_id]) is not None and a.authorization != AUTHORIZED]
+    missing_auth = [
+        m
+        for m in wanted
+        if m.use_case_form
+        and (a := current[m.model_id]) is not None
+        and a.authorization != AUTHORIZED
+    ]
     if missing_auth and use_case_form is not None:
         try:
             bedrock.put_use_case_for_model_access(formData=use_case_form.form_data())
             result.form_submitted = changed = True
         except Exception as exc:  # noqa: BLE001 - reported per model below
             for m in missing_auth:
-                problems[m.model_id].append(Problem(
-                    m.model_id, f"PutUseCaseForModelAccess failed ({_error_code(exc)})",
-                    "grant the check's role bedrock:PutUseCaseForModelAccess or submit the "
-                    "form once in the Bedrock console"))
+                problems[m.model_id].append(
+                    Problem(
+                        m.model_id,
+                        f"PutUseCaseForModelAccess failed ({_error_code(exc)})",
+                        "grant the check's role bedrock:PutUseCaseForModelAccess or submit the "
+                        "form once in the Bedrock console",
+                    )
+                )
 
     for m in wanted:
         a = current[m.model_id]
-        if (a is None or a.agreement in (AVAILABLE, PENDING) or not m.marketplace_agreement
-                or not accept_marketplace_agreements):
+        if (
+            a is None
+            or a.agreement in (AVAILABLE, PENDING)
+            or not m.marketplace_agreement
+            or not accept_marketplace_agreements
+        ):
             continue
         if _create_agreement(bedrock, m.model_id, problems):
             result.agreements_created.append(m.model_id)
             changed = True
 
     if changed:
-        current = {mid: (_availability(bedrock, mid, problems) if a is not None else None)
-                   for mid, a in current.items()}
-        current = _wait_for_pending(bedrock, current, result.agreements_created, problems,
-                                    pending_wait_seconds, poll_seconds, sleep)
+        current = {
+            mid: (_availability(bedrock, mid, problems) if a is not None else None)
+            for mid, a in current.items()
+        }
+        current = _wait_for_pending(
+            bedrock,
+            current,
+            result.agreements_created,
+            problems,
+            pending_wait_seconds,
+            poll_seconds,
+            sleep,
+        )
 
     for m in wanted:
         a = current[m.model_id]
         if a is None:
             continue
         result.availability[m.model_id] = a
-        problems[m.model_id].extend(_diagnose(m, a, region=region, stage=stage,
-                                              has_form=use_case_form is not None,
-                                              accept=accept_marketplace_agreements))
+        problems[m.model_id].extend(
+            _diagnose(
+                m,
+                a,
+                region=region,
+                stage=stage,
+                has_form=use_case_form is not None,
+                accept=accept_marketplace_agreements,
+            )
+        )
     flat = [p for m in wanted for p in _unique(problems[m.model_id])]
     if flat:
         raise ModelAccessError(region, flat)
@@ -314,60 +358,84 @@ def _dedupe(models: Iterable[ModelRequest]) -> list[ModelRequest]:
     return list(seen.values())
 
 
-def _availability(bedrock: Any, model_id: str,
-                  problems: dict[str, list[Problem]]) -> Availability | None:
+def _availability(
+    bedrock: Any, model_id: str, problems: dict[str, list[Problem]]
+) -> Availability | None:
     try:
         response = bedrock.get_foundation_model_availability(modelId=model_id)
     except Exception as exc:  # noqa: BLE001 - every failure becomes a clear problem
         code = _error_code(exc)
-        remedy = ("the model id is unknown to Bedrock in this region: check the catalog entry "
-                  "(stacks/catalog/models.yaml)" if code in ("ResourceNotFoundException",
-                                                             "ValidationException")
-                  else "grant the check's role bedrock:GetFoundationModelAvailability"
-                  if code == "AccessDeniedException" else "retry the deployment")
-        problems[model_id].append(Problem(
-            model_id, f"GetFoundationModelAvailability failed ({code})", remedy))
+        remedy = (
+            "the model id is unknown to Bedrock in this region: check the catalog entry "
+            "(stacks/catalog/models.yaml)"
+            if code in ("ResourceNotFoundException", "ValidationException")
+            else "grant the check's role bedrock:GetFoundationModelAvailability"
+            if code == "AccessDeniedException"
+            else "retry the deployment"
+        )
+        problems[model_id].append(
+            Problem(model_id, f"GetFoundationModelAvailability failed ({code})", remedy)
+        )
         return None
     return Availability.from_response(model_id, response)
 
 
-def _create_agreement(bedrock: Any, model_id: str,
-                      problems: dict[str, list[Problem]]) -> bool:
-    remedy = ("accept the marketplace offer: grant aws-marketplace:Subscribe (and "
-              "bedrock:ListFoundationModelAgreementOffers / CreateFoundationModelAgreement) "
-              "to the check's role, or accept it once in the Bedrock console")
+def _create_agreement(bedrock: Any, model_id: str, problems: dict[str, list[Problem]]) -> bool:
+    remedy = (
+        "accept the marketplace offer: grant aws-marketplace:Subscribe (and "
+        "bedrock:ListFoundationModelAgreementOffers / CreateFoundationModelAgreement) "
+        "to the check's role, or accept it once in the Bedrock console"
+    )
     try:
-        offers = bedrock.list_foundation_model_agreement_offers(
-            modelId=model_id, offerType="PUBLIC").get("offers") or []
+        offers = (
+            bedrock.list_foundation_model_agreement_offers(
+                modelId=model_id, offerType="PUBLIC"
+            ).get("offers")
+            or []
+        )
     except Exception as exc:  # noqa: BLE001
-        problems[model_id].append(Problem(
-            model_id, f"ListFoundationModelAgreementOffers failed ({_error_code(exc)})", remedy))
+        problems[model_id].append(
+            Problem(
+                model_id, f"ListFoundationModelAgreementOffers failed ({_error_code(exc)})", remedy
+            )
+        )
         return False
     token = next((o.get("offerToken") for o in offers if o.get("offerToken")), None)
     if token is None:
-        problems[model_id].append(Problem(
-            model_id, "no public marketplace offer found",
-            "accept the model's offer in the Bedrock console (it may need a private offer)"))
+        problems[model_id].append(
+            Problem(
+                model_id,
+                "no public marketplace offer found",
+                "accept the model's offer in the Bedrock console (it may need a private offer)",
+            )
+        )
         return False
     try:
         bedrock.create_foundation_model_agreement(modelId=model_id, offerToken=token)
     except Exception as exc:  # noqa: BLE001
         if _error_code(exc) == "ConflictException":  # an agreement is already being made
             return True
-        problems[model_id].append(Problem(
-            model_id, f"CreateFoundationModelAgreement failed ({_error_code(exc)})", remedy))
+        problems[model_id].append(
+            Problem(model_id, f"CreateFoundationModelAgreement failed ({_error_code(exc)})", remedy)
+        )
         return False
     return True
 
 
-def _wait_for_pending(bedrock: Any, current: dict[str, Availability | None],
-                      created: list[str], problems: dict[str, list[Problem]],
-                      wait_seconds: float, poll_seconds: float,
-                      sleep: Callable[[float], None]) -> dict[str, Availability | None]:
+def _wait_for_pending(
+    bedrock: Any,
+    current: dict[str, Availability | None],
+    created: list[str],
+    problems: dict[str, list[Problem]],
+    wait_seconds: float,
+    poll_seconds: float,
+    sleep: Callable[[float], None],
+) -> dict[str, Availability | None]:
     waited = 0.0
     while waited < wait_seconds and poll_seconds > 0:
-        pending = [mid for mid in created
-                   if (a := current.get(mid)) is not None and a.agreement == PENDING]
+        pending = [
+            mid for mid in created if (a := current.get(mid)) is not None and a.agreement == PENDING
+        ]
         if not pending:
             break
         sleep(poll_seconds)
@@ -377,45 +445,66 @@ def _wait_for_pending(bedrock: Any, current: dict[str, Availability | None],
     return current
 
 
-def _diagnose(m: ModelRequest, a: Availability, *, region: str, stage: str,
-              has_form: bool, accept: bool) -> list[Problem]:
+def _diagnose(
+    m: ModelRequest, a: Availability, *, region: str, stage: str, has_form: bool, accept: bool
+) -> list[Problem]:
     key = f"stages.{stage}.model_access"
     found: list[Problem] = []
     if a.region != AVAILABLE:
-        found.append(Problem(
-            m.model_id, f"regionAvailability {a.region}",
-            f"model not available in region {region}: choose another region or a "
-            f"cross-region profile in stages.{stage}.models, or fix the catalog entry"))
+        found.append(
+            Problem(
+                m.model_id,
+                f"regionAvailability {a.region}",
+                f"model not available in region {region}: choose another region or a "
+                f"cross-region profile in stages.{stage}.models, or fix the catalog entry",
+            )
+        )
     if a.entitlement != AVAILABLE:
-        found.append(Problem(
-            m.model_id, f"entitlementAvailability {a.entitlement}",
-            "the account is not entitled to the model: check the AWS Marketplace "
-            "subscription, the payment method and any private marketplace or SCP restriction"))
+        found.append(
+            Problem(
+                m.model_id,
+                f"entitlementAvailability {a.entitlement}",
+                "the account is not entitled to the model: check the AWS Marketplace "
+                "subscription, the payment method and any private marketplace or SCP restriction",
+            )
+        )
     if a.authorization != AUTHORIZED:
         if has_form and m.use_case_form:
-            remedy = ("the use-case form was submitted but authorization is still missing: "
-                      "wait a few minutes and redeploy, or check the form in the Bedrock console")
+            remedy = (
+                "the use-case form was submitted but authorization is still missing: "
+                "wait a few minutes and redeploy, or check the form in the Bedrock console"
+            )
         elif m.use_case_form:
-            remedy = (f"submit the Anthropic use-case form: set {key}.use_case_form in cdk.json "
-                      "(or submit it once in the Bedrock console)")
+            remedy = (
+                f"submit the Anthropic use-case form: set {key}.use_case_form in cdk.json "
+                "(or submit it once in the Bedrock console)"
+            )
         else:
-            remedy = ("request access to the model in the Bedrock console; if it is an "
-                      f"Anthropic model set {key}.use_case_form in cdk.json and mark it "
-                      "use_case_form in the catalog")
+            remedy = (
+                "request access to the model in the Bedrock console; if it is an "
+                f"Anthropic model set {key}.use_case_form in cdk.json and mark it "
+                "use_case_form in the catalog"
+            )
         found.append(Problem(m.model_id, f"authorizationStatus {a.authorization}", remedy))
     if a.agreement not in (AVAILABLE, PENDING):
         detail = f" ({a.agreement_error})" if a.agreement_error else ""
         if not m.marketplace_agreement:
-            remedy = ("accept the model's offer once in the Bedrock console, or mark the model "
-                      "marketplace_agreement in the catalog (stacks/catalog/models.yaml) so the "
-                      "check may accept it")
+            remedy = (
+                "accept the model's offer once in the Bedrock console, or mark the model "
+                "marketplace_agreement in the catalog (stacks/catalog/models.yaml) so the "
+                "check may accept it"
+            )
         elif accept:
-            remedy = ("accept the marketplace offer: grant aws-marketplace:Subscribe to the "
-                      "check's role or accept the offer once in the Bedrock console")
+            remedy = (
+                "accept the marketplace offer: grant aws-marketplace:Subscribe to the "
+                "check's role or accept the offer once in the Bedrock console"
+            )
         else:
-            remedy = ("accept the marketplace offer: grant aws-marketplace:Subscribe and set "
-                      f"{key}.accept_marketplace_agreements to true in cdk.json, or accept "
-                      "it once in the Bedrock console")
+            remedy = (
+                "accept the marketplace offer: grant aws-marketplace:Subscribe and set "
+                f"{key}.accept_marketplace_agreements to true in cdk.json, or accept "
+                "it once in the Bedrock console"
+            )
         found.append(Problem(m.model_id, f"agreementAvailability {a.agreement}{detail}", remedy))
     return found
 
@@ -438,6 +527,12 @@ def _error_code(exc: BaseException) -> str:
 
 
 __all__ = [
-    "Availability", "CheckResult", "ModelAccessError", "ModelRequest", "Problem",
-    "UseCaseForm", "check_model_access", "default_client",
+    "Availability",
+    "CheckResult",
+    "ModelAccessError",
+    "ModelRequest",
+    "Problem",
+    "UseCaseForm",
+    "check_model_access",
+    "default_client",
 ]

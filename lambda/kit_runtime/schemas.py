@@ -48,8 +48,10 @@ class ChatRequest(BaseModel):
             raise ValueError("the first message must have role 'user'")
         for i in range(1, len(messages)):
             if messages[i].role == messages[i - 1].role:
-                raise ValueError(f"messages[{i}] repeats role {messages[i].role!r}; "
-                                 "roles must alternate user/assistant")
+                raise ValueError(
+                    f"messages[{i}] repeats role {messages[i].role!r}; "
+                    "roles must alternate user/assistant"
+                )
         return messages
 
     @model_validator(mode="after")

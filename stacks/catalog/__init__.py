@@ -77,7 +77,10 @@ class ModelSpec(_Strict):
     guardrails: bool
     prompt_caching: PromptCaching | None = None
     latency_optimized_regions: tuple[str, ...] = ()
-    max_output_tokens: int = Field(gt=0)
+    max_output_tokens: int | None = Field(default=None, gt=0)
+    """Per-request output cap of a chat model."""
+    embedding_dimensions: tuple[int, ...] = ()
+    """Vector sizes an embedding model can return."""
     access: ModelAccessSpec = ModelAccessSpec()
     regions: tuple[str, ...] = ()
     """Regions that serve the model on demand in-region (no inference profile)."""
@@ -89,6 +92,10 @@ class ModelSpec(_Strict):
 
     @model_validator(mode="after")
     def _check_global(self) -> ModelSpec:
+        if self.kind == "chat" and self.max_output_tokens is None:
+            raise ValueError("a chat model needs max_output_tokens")
+        if self.kind == "embedding" and not self.embedding_dimensions:
+            raise ValueError("an embedding model needs embedding_dimensions")
         glob = self.inference_profiles.get("global")
         if glob is not None and glob.destinations:
             raise ValueError("a global profile has no destination list (it routes worldwide)")

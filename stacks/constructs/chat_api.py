@@ -9,8 +9,8 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from stacks.config import StageConfig
-from stacks.nag import acknowledge
 from stacks.constructs.kit_function import retention
+from stacks.nag import acknowledge
 
 # JSON schema API Gateway checks before Lambda runs (shape only; the runtime checks the rest).
 CHAT_REQUEST_SCHEMA = apigw.JsonSchema(
@@ -40,12 +40,14 @@ class ChatApi(Construct):
         super().__init__(scope, construct_id)
         api_cfg = config.api
         self.access_logs = logs.LogGroup(
-            self, "AccessLogs",
+            self,
+            "AccessLogs",
             retention=retention(config.runtime.log_retention_days),
             removal_policy=RemovalPolicy.RETAIN,
         )
         self.api = apigw.RestApi(
-            self, "Api",
+            self,
+            "Api",
             rest_api_name=f"kit-{config.name}-chat",
             description=f"bedrock-cdk-kit chat API ({config.name})",
             endpoint_types=[apigw.EndpointType.REGIONAL],
@@ -64,9 +66,15 @@ class ChatApi(Construct):
                 throttling_burst_limit=api_cfg.throttle_burst_limit,
                 access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
                 access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
-                    caller=True, http_method=True, ip=True, protocol=True,
-                    request_time=True, resource_path=True, response_length=True,
-                    status=True, user=True,
+                    caller=True,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
                 ),
             ),
         )
@@ -74,12 +82,15 @@ class ChatApi(Construct):
             "BodyValidator", validate_request_body=True, validate_request_parameters=True
         )
         chat_model = self.api.add_model(
-            "ChatRequest", content_type="application/json", schema=CHAT_REQUEST_SCHEMA,
+            "ChatRequest",
+            content_type="application/json",
+            schema=CHAT_REQUEST_SCHEMA,
             model_name="ChatRequest",
         )
         integration = apigw.LambdaIntegration(handler, proxy=True)
         self.api.root.add_resource("chat").add_method(
-            "POST", integration,
+            "POST",
+            integration,
             request_validator=validator,
             request_models={"application/json": chat_model},
         )

@@ -12,7 +12,10 @@ from constructs import Construct
 from stacks.config import GuardrailConfig
 
 _FILTER_TYPES = {
-    "hate": "HATE", "insults": "INSULTS", "sexual": "SEXUAL", "violence": "VIOLENCE",
+    "hate": "HATE",
+    "insults": "INSULTS",
+    "sexual": "SEXUAL",
+    "violence": "VIOLENCE",
     "misconduct": "MISCONDUCT",
 }
 
@@ -30,7 +33,8 @@ class StageGuardrail(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.guardrail = bedrock.CfnGuardrail(
-            self, "Guardrail",
+            self,
+            "Guardrail",
             name=f"kit-{stage}",
             description=f"bedrock-cdk-kit guardrail for stage {stage}",
             blocked_input_messaging=config.blocked_input_message,
@@ -42,7 +46,8 @@ class StageGuardrail(Construct):
             json.dumps(config.model_dump(mode="json"), sort_keys=True).encode()
         ).hexdigest()[:16]
         self.version = bedrock.CfnGuardrailVersion(
-            self, "Version",
+            self,
+            "Version",
             guardrail_identifier=self.guardrail.attr_guardrail_id,
             description=f"config {digest}",
         )
@@ -52,7 +57,9 @@ class StageGuardrail(Construct):
         self.version_arn: str = Fn.join(":", [self.guardrail_arn, self.version_number])
 
     @staticmethod
-    def _content_policy(config: GuardrailConfig) -> bedrock.CfnGuardrail.ContentPolicyConfigProperty:
+    def _content_policy(
+        config: GuardrailConfig,
+    ) -> bedrock.CfnGuardrail.ContentPolicyConfigProperty:
         filters = config.content_filters
         items = [
             bedrock.CfnGuardrail.ContentFilterConfigProperty(
@@ -62,11 +69,13 @@ class StageGuardrail(Construct):
             )
             for key, cfn_type in _FILTER_TYPES.items()
         ]
-        items.append(bedrock.CfnGuardrail.ContentFilterConfigProperty(
-            type="PROMPT_ATTACK",
-            input_strength=filters.prompt_attack.input,
-            output_strength="NONE",  # Bedrock evaluates prompt attacks on input only
-        ))
+        items.append(
+            bedrock.CfnGuardrail.ContentFilterConfigProperty(
+                type="PROMPT_ATTACK",
+                input_strength=filters.prompt_attack.input,
+                output_strength="NONE",  # Bedrock evaluates prompt attacks on input only
+            )
+        )
         return bedrock.CfnGuardrail.ContentPolicyConfigProperty(filters_config=items)
 
     @staticmethod

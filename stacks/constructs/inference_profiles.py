@@ -21,14 +21,18 @@ def profile_name(stage: str, model_id: str) -> str:
     name = re.sub(r"[^0-9a-zA-Z]+", "-", f"kit-{stage}-{model_id}").strip("-")
     if len(name) > _NAME_MAX:
         digest = hashlib.sha256(name.encode()).hexdigest()[:8]
-        name = f"{name[:_NAME_MAX - 9].rstrip('-')}-{digest}"
+        name = f"{name[: _NAME_MAX - 9].rstrip('-')}-{digest}"
     return name
 
 
 def cost_tags(config: StageConfig) -> dict[str, str]:
     """The cost-allocation tags of a stage."""
-    return {"stage": config.name, "team": config.tags.team,
-            "cost-center": config.tags.cost_center, **config.tags.extra}
+    return {
+        "stage": config.name,
+        "team": config.tags.team,
+        "cost-center": config.tags.cost_center,
+        **config.tags.extra,
+    }
 
 
 class ApplicationProfiles(Construct):
@@ -48,7 +52,8 @@ class ApplicationProfiles(Construct):
         self.profiles: dict[str, bedrock.CfnApplicationInferenceProfile] = {}
         for ref in config.chat_models(catalog):
             profile = bedrock.CfnApplicationInferenceProfile(
-                self, _construct_id(ref.id),
+                self,
+                _construct_id(ref.id),
                 inference_profile_name=profile_name(config.name, ref.id),
                 description=f"{config.name}: {catalog.models[ref.id].name}",
                 model_source=bedrock.CfnApplicationInferenceProfile.InferenceProfileModelSourceProperty(
@@ -74,4 +79,3 @@ def _copy_from(ref: ModelRef, region: str) -> str:
 
 def _construct_id(model_id: str) -> str:
     return "".join(part.capitalize() for part in re.split(r"[^0-9a-zA-Z]+", model_id) if part)
-

@@ -8,6 +8,7 @@ group ``lambda``), installed for linux/arm64 without Docker.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import tempfile
@@ -52,26 +53,55 @@ def _asset_hash() -> str:
 class _UvLocalBundling:
     """Installs the locked ``lambda`` group for linux/arm64 with uv, then copies the sources."""
 
-    def try_bundle(self, output_dir: str, **_options: Any) -> bool:
+    def try_bundle(self, output_dir: str, _options: Any = None) -> bool:
         uv = shutil.which("uv")
         if uv is None:
             raise RuntimeError("bundling the Lambda asset needs uv on PATH: run `make synth`")
         with tempfile.TemporaryDirectory() as tmp:
             requirements = Path(tmp) / "requirements.txt"
             subprocess.run(
-                [uv, "export", "--frozen", "--only-group", "lambda", "--no-hashes",
-                 "--no-emit-project", "--no-header", "-o", str(requirements)],
-                cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+                [
+                    uv,
+                    "export",
+                    "--frozen",
+                    "--only-group",
+                    "lambda",
+                    "--no-hashes",
+                    "--no-emit-project",
+                    "--no-header",
+                    "-o",
+                    str(requirements),
+                ],
+                cwd=ROOT,
+                check=True,
+                stdout=subprocess.DEVNULL,
             )
             subprocess.run(
-                [uv, "pip", "install", "--quiet", "--no-deps", "--no-compile",
-                 "--requirement", str(requirements), "--target", output_dir,
-                 "--python-platform", "aarch64-manylinux2014", "--python-version",
-                 PYTHON_VERSION, "--only-binary", ":all:"],
-                cwd=ROOT, check=True,
+                [
+                    uv,
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--no-deps",
+                    "--requirement",
+                    str(requirements),
+                    "--target",
+                    output_dir,
+                    "--python-platform",
+                    "aarch64-manylinux2014",
+                    "--python-version",
+                    PYTHON_VERSION,
+                    "--only-binary",
+                    ":all:",
+                ],
+                # No bytecode: this machine's Python cannot write the Lambda runtime's .pyc files.
+                cwd=ROOT,
+                check=True,
+                env={**os.environ, "UV_COMPILE_BYTECODE": "0"},
             )
-        shutil.copytree(LAMBDA_DIR, output_dir, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns(*_EXCLUDE))
+        shutil.copytree(
+            LAMBDA_DIR, output_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*_EXCLUDE)
+        )
         return True
 
 
@@ -121,20 +151,24 @@ class KitFunction(Construct):
         super().__init__(scope, construct_id)
         rt = config.runtime
         self.log_group = logs.LogGroup(
-            self, "Logs",
+            self,
+            "Logs",
             retention=retention(rt.log_retention_days),
             removal_policy=RemovalPolicy.RETAIN,
         )
         self.role = iam.Role(
-            self, "Role",
+            self,
+            "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"{description} ({config.name})",
         )
-        self.role.add_to_policy(iam.PolicyStatement(
-            actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-            # The log group's ARN attribute already ends in ":*" (its streams): no extra wildcard.
-            resources=[self.log_group.log_group_arn],
-        ))
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                # The log group ARN attribute already ends in ":*" (its streams).
+                resources=[self.log_group.log_group_arn],
+            )
+        )
         env = {
             "POWERTOOLS_SERVICE_NAME": service,
             "POWERTOOLS_METRICS_NAMESPACE": "BedrockKit",
@@ -143,7 +177,8 @@ class KitFunction(Construct):
             **(environment or {}),
         }
         self.function = lambda_.Function(
-            self, "Function",
+            self,
+            "Function",
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
             code=code,
@@ -174,11 +209,27 @@ class KitFunction(Construct):
 
 
 _RETENTION = {
-    1: "ONE_DAY", 3: "THREE_DAYS", 5: "FIVE_DAYS", 7: "ONE_WEEK", 14: "TWO_WEEKS",
-    30: "ONE_MONTH", 60: "TWO_MONTHS", 90: "THREE_MONTHS", 120: "FOUR_MONTHS",
-    150: "FIVE_MONTHS", 180: "SIX_MONTHS", 365: "ONE_YEAR", 400: "THIRTEEN_MONTHS",
-    545: "EIGHTEEN_MONTHS", 731: "TWO_YEARS", 1096: "THREE_YEARS", 1827: "FIVE_YEARS",
-    2192: "SIX_YEARS", 2557: "SEVEN_YEARS", 2922: "EIGHT_YEARS", 3288: "NINE_YEARS",
+    1: "ONE_DAY",
+    3: "THREE_DAYS",
+    5: "FIVE_DAYS",
+    7: "ONE_WEEK",
+    14: "TWO_WEEKS",
+    30: "ONE_MONTH",
+    60: "TWO_MONTHS",
+    90: "THREE_MONTHS",
+    120: "FOUR_MONTHS",
+    150: "FIVE_MONTHS",
+    180: "SIX_MONTHS",
+    365: "ONE_YEAR",
+    400: "THIRTEEN_MONTHS",
+    545: "EIGHTEEN_MONTHS",
+    731: "TWO_YEARS",
+    1096: "THREE_YEARS",
+    1827: "FIVE_YEARS",
+    2192: "SIX_YEARS",
+    2557: "SEVEN_YEARS",
+    2922: "EIGHT_YEARS",
+    3288: "NINE_YEARS",
     3653: "TEN_YEARS",
 }
 

@@ -95,38 +95,47 @@ def access_check_statements(config: StageConfig, catalog: Catalog) -> list[iam.P
     access = config.model_access
     specs = [catalog.models[ref.id] for ref in config.models]
     in_region = {"StringEquals": {"aws:RequestedRegion": config.resolved_region}}
-    statements = [iam.PolicyStatement(
-        sid="ReadModelAvailability",
-        actions=["bedrock:GetFoundationModelAvailability"],
-        resources=["*"],
-        conditions=in_region,
-    )]
+    statements = [
+        iam.PolicyStatement(
+            sid="ReadModelAvailability",
+            actions=["bedrock:GetFoundationModelAvailability"],
+            resources=["*"],
+            conditions=in_region,
+        )
+    ]
     if access.use_case_form is not None and any(s.access.use_case_form for s in specs):
-        statements.append(iam.PolicyStatement(
-            sid="SubmitAnthropicUseCaseForm",
-            actions=["bedrock:PutUseCaseForModelAccess"],
-            resources=["*"],
-            conditions=in_region,
-        ))
-    if access.accept_marketplace_agreements and any(s.access.marketplace_agreement
-                                                    for s in specs):
-        statements.append(iam.PolicyStatement(
-            sid="ListModelAgreementOffers",
-            actions=["bedrock:ListFoundationModelAgreementOffers"],
-            resources=["*"],
-            conditions=in_region,
-        ))
-        statements.append(iam.PolicyStatement(
-            sid="CreateModelAgreement",
-            actions=["bedrock:CreateFoundationModelAgreement"],
-            resources=["*"],
-            conditions=in_region,
-        ))
-        statements.append(iam.PolicyStatement(
-            sid="SubscribeToModelOffers",
-            actions=["aws-marketplace:Subscribe", "aws-marketplace:ViewSubscriptions"],
-            resources=["*"],
-        ))
+        statements.append(
+            iam.PolicyStatement(
+                sid="SubmitAnthropicUseCaseForm",
+                actions=["bedrock:PutUseCaseForModelAccess"],
+                resources=["*"],
+                conditions=in_region,
+            )
+        )
+    if access.accept_marketplace_agreements and any(s.access.marketplace_agreement for s in specs):
+        statements.append(
+            iam.PolicyStatement(
+                sid="ListModelAgreementOffers",
+                actions=["bedrock:ListFoundationModelAgreementOffers"],
+                resources=["*"],
+                conditions=in_region,
+            )
+        )
+        statements.append(
+            iam.PolicyStatement(
+                sid="CreateModelAgreement",
+                actions=["bedrock:CreateFoundationModelAgreement"],
+                resources=["*"],
+                conditions=in_region,
+            )
+        )
+        statements.append(
+            iam.PolicyStatement(
+                sid="SubscribeToModelOffers",
+                actions=["aws-marketplace:Subscribe", "aws-marketplace:ViewSubscriptions"],
+                resources=["*"],
+            )
+        )
     return statements
 
 
@@ -154,24 +163,36 @@ class ModelAccessCheck(Construct):
         The Provider framework.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig,
-                 catalog: Catalog, code: lambda_.Code) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        catalog: Catalog,
+        code: lambda_.Code,
+    ) -> None:
         super().__init__(scope, construct_id)
         self.function = KitFunction(
-            self, "Function",
-            config=config, code=code, handler=HANDLER,
+            self,
+            "Function",
+            config=config,
+            code=code,
+            handler=HANDLER,
             description="Deploy-time Bedrock model access check",
             service="model-access",
             timeout=Duration.minutes(3),
             memory_mb=256,
         )
-        self.policy = iam.Policy(self, "Policy", statements=access_check_statements(
-            config, catalog))
+        self.policy = iam.Policy(
+            self, "Policy", statements=access_check_statements(config, catalog)
+        )
         self.policy.attach_to_role(self.function.role)
         # The check must not run before it may call Bedrock.
         self.function.function.node.add_dependency(self.policy)
         acknowledge(
-            self.policy, "AwsSolutions-IAM5[Resource::*]",
+            self.policy,
+            "AwsSolutions-IAM5[Resource::*]",
             "GetFoundationModelAvailability, PutUseCaseForModelAccess, "
             "ListFoundationModelAgreementOffers, CreateFoundationModelAgreement and "
             "aws-marketplace:Subscribe/ViewSubscriptions support no resource-level permissions "
@@ -180,46 +201,65 @@ class ModelAccessCheck(Construct):
         )
 
         framework_logs = logs.LogGroup(
-            self, "ProviderLogs",
+            self,
+            "ProviderLogs",
             retention=retention(config.runtime.log_retention_days),
             removal_policy=RemovalPolicy.RETAIN,
         )
         framework_role = iam.Role(
-            self, "ProviderRole",
+            self,
+            "ProviderRole",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"Model access check provider framework ({config.name})",
         )
-        framework_role.add_to_policy(iam.PolicyStatement(
-            actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-            resources=[framework_logs.log_group_arn],  # the ARN already ends in ":*"
-        ))
+        framework_role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[framework_logs.log_group_arn],  # the ARN already ends in ":*"
+            )
+        )
         self.provider = cr.Provider(
-            self, "Provider",
+            self,
+            "Provider",
             on_event_handler=self.function.function,
             log_group=framework_logs,
             framework_on_event_role=framework_role,
         )
         acknowledge(
-            framework_role, f"AwsSolutions-IAM5[Resource::<{_logical_ref(self.function.function)}>:*]",
+            framework_role,
+            f"AwsSolutions-IAM5[Resource::<{_logical_ref(self.function.function)}>:*]",
             "The CDK Provider framework grants lambda:InvokeFunction on the check function and "
             "its versions/aliases (<arn>:*); it is limited to that one function.",
         )
         framework = [
-            ("AwsSolutions-L1", "The Provider framework function's runtime is chosen and "
-             "updated by aws-cdk-lib, not by this kit."),
-            ("Serverless-LambdaDefaultMemorySize", "aws-cdk-lib's Provider exposes no memory "
-             "setting for its framework function, which only relays the CloudFormation event "
-             "to the check function (which sets its memory)."),
-            ("Serverless-LambdaDLQ", "CloudFormation waits for the framework's answer; a "
-             "failed check fails the deployment, so there is no event to replay from a DLQ."),
-            ("Serverless-LambdaTracing", "aws-cdk-lib's Provider exposes no tracing setting "
-             "for its framework function; the check function itself is traced with X-Ray."),
+            (
+                "AwsSolutions-L1",
+                "The Provider framework function's runtime is chosen and "
+                "updated by aws-cdk-lib, not by this kit.",
+            ),
+            (
+                "Serverless-LambdaDefaultMemorySize",
+                "aws-cdk-lib's Provider exposes no memory "
+                "setting for its framework function, which only relays the CloudFormation event "
+                "to the check function (which sets its memory).",
+            ),
+            (
+                "Serverless-LambdaDLQ",
+                "CloudFormation waits for the framework's answer; a "
+                "failed check fails the deployment, so there is no event to replay from a DLQ.",
+            ),
+            (
+                "Serverless-LambdaTracing",
+                "aws-cdk-lib's Provider exposes no tracing setting "
+                "for its framework function; the check function itself is traced with X-Ray.",
+            ),
         ]
         for rule, reason in framework:
             acknowledge(self.provider, rule, reason)
 
         self.resource = CustomResource(
-            self, "Resource",
+            self,
+            "Resource",
             service_token=self.provider.service_token,
             resource_type=RESOURCE_TYPE,
             properties=access_check_properties(config, catalog),

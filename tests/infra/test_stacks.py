@@ -36,20 +36,19 @@ def test_guardrail_filters_and_pii_follow_the_config(stage: Synthesized) -> None
     guardrail = only(stage.resources("AWS::Bedrock::Guardrail"))["Properties"]
     filters = {f["Type"]: f for f in guardrail["ContentPolicyConfig"]["FiltersConfig"]}
     # Then every content filter category is present with the configured strengths
-    assert set(filters) == {"HATE", "INSULTS", "SEXUAL", "VIOLENCE", "MISCONDUCT",
-                            "PROMPT_ATTACK"}
+    assert set(filters) == {"HATE", "INSULTS", "SEXUAL", "VIOLENCE", "MISCONDUCT", "PROMPT_ATTACK"}
     assert filters["HATE"]["InputStrength"] == cfg.content_filters.hate.input
     assert filters["PROMPT_ATTACK"]["InputStrength"] == cfg.content_filters.prompt_attack.input
     assert filters["PROMPT_ATTACK"]["OutputStrength"] == "NONE"
     # And PII entities are those of the config
     pii = guardrail["SensitiveInformationPolicyConfig"]["PiiEntitiesConfig"]
-    assert [(p["Type"], p["Action"]) for p in pii] == [(e.type, e.action)
-                                                       for e in cfg.pii_entities]
+    assert [(p["Type"], p["Action"]) for p in pii] == [(e.type, e.action) for e in cfg.pii_entities]
     assert guardrail["BlockedInputMessaging"] == cfg.blocked_input_message
 
 
-def test_guardrail_version_is_pinned_and_follows_config_changes(stage: Synthesized,
-                                                                synth: Any) -> None:
+def test_guardrail_version_is_pinned_and_follows_config_changes(
+    stage: Synthesized, synth: Any
+) -> None:
     version = only(stage.resources("AWS::Bedrock::GuardrailVersion"))["Properties"]
     assert "GuardrailIdentifier" in version
     assert re.fullmatch(r"config [0-9a-f]{16}", version["Description"])
@@ -75,8 +74,9 @@ def test_one_application_profile_per_chat_model_copying_the_right_source(
         if ref.profile is None:
             expected = f":bedrock:{region}::foundation-model/{ref.id}"
         else:
-            expected = f":bedrock:{region}:${{AWS::AccountId}}:inference-profile/" \
-                       f"{ref.profile}.{ref.id}"
+            expected = (
+                f":bedrock:{region}:${{AWS::AccountId}}:inference-profile/{ref.profile}.{ref.id}"
+            )
         assert any(s.endswith(expected) for s in sources), (expected, sources)
 
 
@@ -90,9 +90,16 @@ def test_profiles_carry_the_cost_allocation_tags(stage: Synthesized) -> None:
             assert got[key] == value
 
 
-@pytest.mark.parametrize("type_", ["AWS::Lambda::Function", "AWS::IAM::Role",
-                                   "AWS::Logs::LogGroup", "AWS::ApiGateway::RestApi",
-                                   "AWS::Bedrock::Guardrail"])
+@pytest.mark.parametrize(
+    "type_",
+    [
+        "AWS::Lambda::Function",
+        "AWS::IAM::Role",
+        "AWS::Logs::LogGroup",
+        "AWS::ApiGateway::RestApi",
+        "AWS::Bedrock::Guardrail",
+    ],
+)
 def test_taggable_resources_carry_stage_tags(stage: Synthesized, type_: str) -> None:
     found = stage.resources(type_)
     assert found
@@ -114,8 +121,11 @@ def test_model_access_check_covers_every_enabled_model(stage: Synthesized) -> No
 
 
 def invoke_statement(stage: Synthesized) -> dict[str, Any]:
-    found = [st for _, st in statements(stage.templates["Api"])
-             if "bedrock:InvokeModel" in as_list(st["Action"])]
+    found = [
+        st
+        for _, st in statements(stage.templates["Api"])
+        if "bedrock:InvokeModel" in as_list(st["Action"])
+    ]
     assert len(found) == 1
     return found[0]
 
@@ -133,8 +143,12 @@ def test_invoke_is_scoped_to_profiles_and_destination_regions(stage: Synthesized
             assert fm == [f"arn:${{AWS::Partition}}:bedrock:{region}::foundation-model/{ref.id}"]
             continue
         # The system profile in the stage's region
-        assert any(r.endswith(f":bedrock:{region}:${{AWS::AccountId}}:inference-profile/"
-                              f"{ref.profile}.{ref.id}") for r in resources)
+        assert any(
+            r.endswith(
+                f":bedrock:{region}:${{AWS::AccountId}}:inference-profile/{ref.profile}.{ref.id}"
+            )
+            for r in resources
+        )
         fm_regions = {re.search(r":bedrock:([^:]*)::", r).group(1) for r in fm}  # type: ignore[union-attr]
         if ref.profile == "global":
             # The global profile: source region plus the region-less ARN AWS documents
@@ -148,10 +162,14 @@ def test_invoke_requires_the_pinned_guardrail_version(stage: Synthesized) -> Non
     st = invoke_statement(stage)
     condition = render(st["Condition"]["StringEquals"]["bedrock:GuardrailIdentifier"])
     # <guardrail arn>:<version>, both imported from the guardrail stack
-    assert re.fullmatch(r"\$\{Import:[^}]+GuardrailArn[^}]*\}:\$\{Import:[^}]+Version[^}]*\}",
-                        condition), condition
-    apply = [s for _, s in statements(stage.templates["Api"])
-             if as_list(s["Action"]) == ["bedrock:ApplyGuardrail"]]
+    assert re.fullmatch(
+        r"\$\{Import:[^}]+GuardrailArn[^}]*\}:\$\{Import:[^}]+Version[^}]*\}", condition
+    ), condition
+    apply = [
+        s
+        for _, s in statements(stage.templates["Api"])
+        if as_list(s["Action"]) == ["bedrock:ApplyGuardrail"]
+    ]
     assert len(apply) == 1 and "GuardrailArn" in render(apply[0]["Resource"])
 
 
@@ -166,8 +184,11 @@ def test_chat_role_has_nothing_but_logs_tracing_and_bedrock(stage: Synthesized) 
 
 
 def chat_function(stage: Synthesized) -> dict[str, Any]:
-    return next(f for f in stage.resources("AWS::Lambda::Function", "Api").values()
-                if f["Properties"]["Handler"] == "handlers.chat.handler")
+    return next(
+        f
+        for f in stage.resources("AWS::Lambda::Function", "Api").values()
+        if f["Properties"]["Handler"] == "handlers.chat.handler"
+    )
 
 
 def test_chat_function_runtime_and_settings(stage: Synthesized) -> None:

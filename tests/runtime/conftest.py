@@ -30,19 +30,33 @@ def make_settings(**overrides: Any) -> Settings:
     doc: dict[str, Any] = {
         "stage": "test",
         "models": {
-            "amazon.nova-micro-v1:0": {"invoke_arn": PROFILE_ARN.format("micro"),
-                                       "input_per_mtok": 0.035, "output_per_mtok": 0.14,
-                                       "max_output_tokens": 10000, "streaming": True},
+            "amazon.nova-micro-v1:0": {
+                "invoke_arn": PROFILE_ARN.format("micro"),
+                "input_per_mtok": 0.035,
+                "output_per_mtok": 0.14,
+                "max_output_tokens": 10000,
+                "streaming": True,
+            },
             "anthropic.claude-haiku-4-5-20251001-v1:0": {
-                "invoke_arn": PROFILE_ARN.format("haiku"), "input_per_mtok": 1.1,
-                "output_per_mtok": 5.5, "max_output_tokens": 64000, "streaming": True},
+                "invoke_arn": PROFILE_ARN.format("haiku"),
+                "input_per_mtok": 1.1,
+                "output_per_mtok": 5.5,
+                "max_output_tokens": 64000,
+                "streaming": True,
+            },
             "anthropic.claude-sonnet-4-5-20250929-v1:0": {
-                "invoke_arn": PROFILE_ARN.format("sonnet"), "input_per_mtok": 3.3,
-                "output_per_mtok": 16.5, "max_output_tokens": 64000, "streaming": True},
+                "invoke_arn": PROFILE_ARN.format("sonnet"),
+                "input_per_mtok": 3.3,
+                "output_per_mtok": 16.5,
+                "max_output_tokens": 64000,
+                "streaming": True,
+            },
         },
-        "tiers": {"fast": "amazon.nova-micro-v1:0",
-                  "balanced": "anthropic.claude-haiku-4-5-20251001-v1:0",
-                  "deep": "anthropic.claude-sonnet-4-5-20250929-v1:0"},
+        "tiers": {
+            "fast": "amazon.nova-micro-v1:0",
+            "balanced": "anthropic.claude-haiku-4-5-20251001-v1:0",
+            "deep": "anthropic.claude-sonnet-4-5-20250929-v1:0",
+        },
         "default_tier": "balanced",
         "default_max_tokens": 512,
         "max_tokens_limit": 2048,
@@ -68,15 +82,24 @@ def rest_event(method: str, path: str, body: Any = None, *, raw: str | None = No
     if raw is None and body is not None:
         raw = json.dumps(body)
     return {
-        "resource": path, "path": path, "httpMethod": method,
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
         "headers": {"content-type": "application/json"},
         "multiValueHeaders": {"content-type": ["application/json"]},
-        "queryStringParameters": None, "multiValueQueryStringParameters": None,
-        "pathParameters": None, "stageVariables": None,
-        "requestContext": {"requestId": str(uuid.uuid4()), "stage": "test",
-                           "resourcePath": path, "httpMethod": method,
-                           "identity": {"sourceIp": "127.0.0.1"}},
-        "body": raw, "isBase64Encoded": False,
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "stage": "test",
+            "resourcePath": path,
+            "httpMethod": method,
+            "identity": {"sourceIp": "127.0.0.1"},
+        },
+        "body": raw,
+        "isBase64Encoded": False,
     }
 
 
@@ -87,8 +110,9 @@ class Api:
     server: FakeBedrock
     settings: Settings
 
-    def call(self, method: str, path: str, body: Any = None, *, raw: str | None = None
-             ) -> tuple[int, dict, dict]:
+    def call(
+        self, method: str, path: str, body: Any = None, *, raw: str | None = None
+    ) -> tuple[int, dict, dict]:
         from handlers.chat import handler
 
         result = handler(rest_event(method, path, body, raw=raw), LambdaContext())
@@ -107,9 +131,13 @@ def bedrock_server() -> Iterator[FakeBedrock]:
 
 
 def client_for(server: FakeBedrock, max_attempts: int) -> Any:
-    return runtime_client(max_attempts=max_attempts, endpoint_url=server.endpoint_url,
-                          region_name="us-east-1", aws_access_key_id="test",
-                          aws_secret_access_key="test")
+    return runtime_client(
+        max_attempts=max_attempts,
+        endpoint_url=server.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
 
 
 @pytest.fixture

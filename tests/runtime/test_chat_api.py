@@ -14,14 +14,14 @@ HELLO = {"messages": [{"role": "user", "content": "hello there model"}]}
 
 def expected_cost(api_: Api, model_id: str, input_tokens: int, output_tokens: int) -> float:
     prices = api_.settings.models[model_id]
-    return round(input_tokens * prices.input_per_mtok / 1e6
-                 + output_tokens * prices.output_per_mtok / 1e6, 8)
+    return round(
+        input_tokens * prices.input_per_mtok / 1e6 + output_tokens * prices.output_per_mtok / 1e6, 8
+    )
 
 
 def test_chat_by_tier_invokes_profile_with_guardrail_and_reports_cost(chat_api: Api) -> None:
     # Given a scripted answer with known token counts
-    chat_api.server.enqueue(Reply.text("Hi! How can I help?", input_tokens=1200,
-                                       output_tokens=340))
+    chat_api.server.enqueue(Reply.text("Hi! How can I help?", input_tokens=1200, output_tokens=340))
     # When a client asks the fast tier
     status, body, _ = chat_api.chat({**HELLO, "tier": "fast"})
     # Then the answer, usage and the catalog-priced cost come back
@@ -51,8 +51,9 @@ def test_default_tier_and_explicit_model_and_parameters(chat_api: Api) -> None:
     assert body["model"] == chat_api.settings.tiers[chat_api.settings.default_tier]
     # When a model is named with explicit inference parameters and a system prompt
     model_id = "anthropic.claude-sonnet-4-5-20250929-v1:0"
-    status, body, _ = chat_api.chat({**HELLO, "model": model_id, "max_tokens": 100,
-                                     "temperature": 0.2, "system": "Be brief."})
+    status, body, _ = chat_api.chat(
+        {**HELLO, "model": model_id, "max_tokens": 100, "temperature": 0.2, "system": "Be brief."}
+    )
     # Then they are forwarded as given
     assert status == 200 and body["model"] == model_id and body["tier"] is None
     sent = chat_api.server.last_request.body
@@ -69,15 +70,20 @@ def test_cost_follows_the_server_reported_tokens(chat_api: Api) -> None:
     usage = body["usage"]
     assert status == 200 and usage["input_tokens"] == 6
     assert body["cost"]["total_usd"] == pytest.approx(
-        expected_cost(chat_api, model_id, usage["input_tokens"], usage["output_tokens"]))
+        expected_cost(chat_api, model_id, usage["input_tokens"], usage["output_tokens"])
+    )
 
 
-@pytest.mark.parametrize("field,value,allowed_key", [
-    ("model", "openai.gpt-nope", "allowed_models"),
-    ("tier", "turbo", "allowed_tiers"),
-])
-def test_unknown_model_or_tier_is_400_listing_allowed(chat_api: Api, field: str, value: str,
-                                                      allowed_key: str) -> None:
+@pytest.mark.parametrize(
+    "field,value,allowed_key",
+    [
+        ("model", "openai.gpt-nope", "allowed_models"),
+        ("tier", "turbo", "allowed_tiers"),
+    ],
+)
+def test_unknown_model_or_tier_is_400_listing_allowed(
+    chat_api: Api, field: str, value: str, allowed_key: str
+) -> None:
     # When a client names a model or tier the stage does not enable
     status, body, _ = chat_api.chat({**HELLO, field: value})
     # Then 400 lists what is allowed, and Bedrock is never called
@@ -89,23 +95,29 @@ def test_unknown_model_or_tier_is_400_listing_allowed(chat_api: Api, field: str,
     assert chat_api.server.requests == []
 
 
-@pytest.mark.parametrize("payload,field", [
-    ({}, "messages"),
-    ({"messages": []}, "messages"),
-    ({"messages": [{"role": "assistant", "content": "hi"}]}, "messages"),
-    ({"messages": [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}]},
-     "messages"),
-    ({**HELLO, "max_tokens": 0}, "max_tokens"),
-    ({**HELLO, "temperature": 3}, "temperature"),
-    ({**HELLO, "tier": "fast", "model": "amazon.nova-micro-v1:0"}, "(body)"),
-    ({**HELLO, "maxTokens": 10}, "maxTokens"),
-])
+@pytest.mark.parametrize(
+    "payload,field",
+    [
+        ({}, "messages"),
+        ({"messages": []}, "messages"),
+        ({"messages": [{"role": "assistant", "content": "hi"}]}, "messages"),
+        (
+            {"messages": [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}]},
+            "messages",
+        ),
+        ({**HELLO, "max_tokens": 0}, "max_tokens"),
+        ({**HELLO, "temperature": 3}, "temperature"),
+        ({**HELLO, "tier": "fast", "model": "amazon.nova-micro-v1:0"}, "(body)"),
+        ({**HELLO, "maxTokens": 10}, "maxTokens"),
+    ],
+)
 def test_invalid_body_is_422_naming_the_field(chat_api: Api, payload: dict, field: str) -> None:
     status, body, _ = chat_api.chat(payload)
     assert status == 422
     assert body["error"]["code"] == "invalid_request"
-    assert any(e["field"] == field or e["field"].startswith(field)
-               for e in body["error"]["errors"]), body
+    assert any(
+        e["field"] == field or e["field"].startswith(field) for e in body["error"]["errors"]
+    ), body
     assert chat_api.server.requests == []
 
 
@@ -113,8 +125,7 @@ def test_max_tokens_above_stage_limit_is_422_with_the_range(chat_api: Api) -> No
     limit = chat_api.settings.max_tokens_limit
     status, body, _ = chat_api.chat({**HELLO, "max_tokens": limit + 1})
     assert status == 422
-    assert body["error"]["errors"] == [{"field": "max_tokens",
-                                        "message": f"allowed: 1 to {limit}"}]
+    assert body["error"]["errors"] == [{"field": "max_tokens", "message": f"allowed: 1 to {limit}"}]
 
 
 @pytest.mark.parametrize("raw", ["{not json", "", "[1, 2"])
@@ -144,8 +155,7 @@ def test_a_throttle_within_the_retry_budget_is_absorbed(chat_api: Api) -> None:
     assert len(chat_api.server.requests) == 2
 
 
-def test_guardrail_intervention_is_reported(chat_api: Api, capsys: pytest.CaptureFixture
-                                           ) -> None:
+def test_guardrail_intervention_is_reported(chat_api: Api, capsys: pytest.CaptureFixture) -> None:
     # Given the guardrail blocks the prompt
     chat_api.server.enqueue(Reply.guardrail_intervened("Sorry, this request was blocked."))
     # When a client asks
@@ -158,18 +168,23 @@ def test_guardrail_intervention_is_reported(chat_api: Api, capsys: pytest.Captur
     assert "GuardrailInterventions" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("code,status,api_code", [
-    ("ValidationException", 400, "bedrock_validation"),
-    ("AccessDeniedException", 502, "bedrock_error"),
-    ("ResourceNotFoundException", 502, "bedrock_error"),
-    ("ModelTimeoutException", 504, "model_timeout"),
-    ("ServiceUnavailableException", 503, "model_unavailable"),
-    ("ModelErrorException", 503, "model_unavailable"),
-])
-def test_bedrock_errors_are_mapped_without_traces(chat_api: Api, code: str, status: int,
-                                                  api_code: str) -> None:
-    chat_api.server.enqueue(Reply.service_error(code, "upstream said no",
-                                                times=chat_api.settings.max_attempts))
+@pytest.mark.parametrize(
+    "code,status,api_code",
+    [
+        ("ValidationException", 400, "bedrock_validation"),
+        ("AccessDeniedException", 502, "bedrock_error"),
+        ("ResourceNotFoundException", 502, "bedrock_error"),
+        ("ModelTimeoutException", 504, "model_timeout"),
+        ("ServiceUnavailableException", 503, "model_unavailable"),
+        ("ModelErrorException", 503, "model_unavailable"),
+    ],
+)
+def test_bedrock_errors_are_mapped_without_traces(
+    chat_api: Api, code: str, status: int, api_code: str
+) -> None:
+    chat_api.server.enqueue(
+        Reply.service_error(code, "upstream said no", times=chat_api.settings.max_attempts)
+    )
     got_status, body, _ = chat_api.chat(HELLO)
     assert got_status == status
     assert body["error"]["code"] == api_code

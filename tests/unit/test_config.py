@@ -61,16 +61,18 @@ def test_model_not_offered_in_region() -> None:
 
 
 def test_profile_prefix_that_does_not_fit_the_region() -> None:
-    msg = problems(dev(models__1={"id": "anthropic.claude-haiku-4-5-20251001-v1:0",
-                                  "profile": "eu"}))
+    msg = problems(
+        dev(models__1={"id": "anthropic.claude-haiku-4-5-20251001-v1:0", "profile": "eu"})
+    )
     assert "stages.dev.models[1].profile: 'eu'" in msg
     assert "does not serve source region 'us-east-1'" in msg
     assert "allowed: 'us'" in msg
 
 
 def test_profile_prefix_outside_the_known_set() -> None:
-    msg = problems(dev(models__1={"id": "anthropic.claude-haiku-4-5-20251001-v1:0",
-                                  "profile": "mars"}))
+    msg = problems(
+        dev(models__1={"id": "anthropic.claude-haiku-4-5-20251001-v1:0", "profile": "mars"})
+    )
     assert "stages.dev.models[1].profile: 'mars' is not allowed" in msg
     assert "'us'" in msg and "'global'" in msg
 
@@ -81,24 +83,30 @@ def test_in_region_request_for_a_profile_only_model() -> None:
     assert "not offered on demand in-region" in msg and "allowed:" in msg
 
 
-@pytest.mark.parametrize("key,value,fragment", [
-    ("api__throttle_rate_limit", 0, "stages.dev.api.throttle_rate_limit: 0 is not allowed"),
-    ("api__throttle_burst_limit", 99999, "stages.dev.api.throttle_burst_limit: 99999"),
-    ("runtime__memory_mb", 64, "stages.dev.runtime.memory_mb: 64 is not allowed"),
-    ("runtime__log_retention_days", 15, "stages.dev.runtime.log_retention_days: 15"),
-    ("api__default_max_tokens", 5000, "stages.dev.api.default_max_tokens: 5000 exceeds"),
-    ("account", "1234", "stages.dev.account: '1234' is not allowed"),
-    ("region", "moon-1", "stages.dev.region: 'moon-1' is not allowed"),
-])
+@pytest.mark.parametrize(
+    "key,value,fragment",
+    [
+        ("api__throttle_rate_limit", 0, "stages.dev.api.throttle_rate_limit: 0 is not allowed"),
+        ("api__throttle_burst_limit", 99999, "stages.dev.api.throttle_burst_limit: 99999"),
+        ("runtime__memory_mb", 64, "stages.dev.runtime.memory_mb: 64 is not allowed"),
+        ("runtime__log_retention_days", 15, "stages.dev.runtime.log_retention_days: 15"),
+        ("api__default_max_tokens", 5000, "stages.dev.api.default_max_tokens: 5000 exceeds"),
+        ("account", "1234", "stages.dev.account: '1234' is not allowed"),
+        ("region", "moon-1", "stages.dev.region: 'moon-1' is not allowed"),
+    ],
+)
 def test_out_of_range_values(key: str, value: Any, fragment: str) -> None:
     assert fragment in problems(dev(**{key: value}))
 
 
-@pytest.mark.parametrize("key,path", [
-    ("modles", "stages.dev.modles: unknown key"),
-    ("api__throtle_rate_limit", "stages.dev.api.throtle_rate_limit: unknown key"),
-    ("guardrail__content_filters__hates", "stages.dev.guardrail.content_filters.hates"),
-])
+@pytest.mark.parametrize(
+    "key,path",
+    [
+        ("modles", "stages.dev.modles: unknown key"),
+        ("api__throtle_rate_limit", "stages.dev.api.throtle_rate_limit: unknown key"),
+        ("guardrail__content_filters__hates", "stages.dev.guardrail.content_filters.hates"),
+    ],
+)
 def test_unknown_keys_are_rejected_with_the_allowed_ones(key: str, path: str) -> None:
     msg = problems(dev(**{key: 1}))
     assert path in msg
@@ -130,15 +138,21 @@ def test_region_falls_back_to_cdk_default_region_and_is_required() -> None:
 
 
 def test_account_comes_from_config_or_cdk_default_account() -> None:
-    assert load_stage_config(dev(), {"CDK_DEFAULT_ACCOUNT": "210987654321"}).account == \
-        "210987654321"
-    assert load_stage_config(dev(account="111122223333"),
-                             {"CDK_DEFAULT_ACCOUNT": "210987654321"}).account == "111122223333"
+    assert (
+        load_stage_config(dev(), {"CDK_DEFAULT_ACCOUNT": "210987654321"}).account == "210987654321"
+    )
+    assert (
+        load_stage_config(
+            dev(account="111122223333"), {"CDK_DEFAULT_ACCOUNT": "210987654321"}
+        ).account
+        == "111122223333"
+    )
 
 
 def test_all_problems_are_reported_at_once() -> None:
-    err = pytest.raises(ConfigError, load_stage_config,
-                        dev(api__throttle_rate_limit=0, runtime__memory_mb=1), {})
+    err = pytest.raises(
+        ConfigError, load_stage_config, dev(api__throttle_rate_limit=0, runtime__memory_mb=1), {}
+    )
     assert len(err.value.problems) == 2
 
 

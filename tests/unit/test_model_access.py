@@ -7,6 +7,7 @@ import json
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
+
 from handlers import model_access as handler_module
 from kit_runtime.model_access import (
     ModelAccessError,
@@ -54,9 +55,14 @@ def bedrock():
         stub.assert_no_pending_responses()
 
 
-def availability(model_id: str, *, agreement: str = "AVAILABLE",
-                 authorization: str = "AUTHORIZED", entitlement: str = "AVAILABLE",
-                 region: str = "AVAILABLE") -> dict:
+def availability(
+    model_id: str,
+    *,
+    agreement: str = "AVAILABLE",
+    authorization: str = "AUTHORIZED",
+    entitlement: str = "AVAILABLE",
+    region: str = "AVAILABLE",
+) -> dict:
     return {
         "modelId": model_id,
         "agreementAvailability": {"status": agreement},
@@ -67,16 +73,28 @@ def availability(model_id: str, *, agreement: str = "AVAILABLE",
 
 
 def expect_availability(stub: Stubber, model_id: str, **statuses: str) -> None:
-    stub.add_response("get_foundation_model_availability", availability(model_id, **statuses),
-                      {"modelId": model_id})
+    stub.add_response(
+        "get_foundation_model_availability",
+        availability(model_id, **statuses),
+        {"modelId": model_id},
+    )
 
 
 def offers(model_id: str, token: str = "offer-token-123") -> dict:
-    return {"modelId": model_id, "offers": [{
-        "offerId": "offer-1", "offerToken": token,
-        "termDetails": {"usageBasedPricingTerm": {"rateCard": []}, "legalTerm": {},
-                        "supportTerm": {}},
-    }]}
+    return {
+        "modelId": model_id,
+        "offers": [
+            {
+                "offerId": "offer-1",
+                "offerToken": token,
+                "termDetails": {
+                    "usageBasedPricingTerm": {"rateCard": []},
+                    "legalTerm": {},
+                    "supportTerm": {},
+                },
+            }
+        ],
+    }
 
 
 def no_sleep(_seconds: float) -> None:
@@ -94,9 +112,13 @@ def test_available_models_make_no_write_calls(bedrock):
 
     # When: the check runs with a form and agreements allowed
     result = check_model_access(
-        [ModelRequest(CLAUDE, use_case_form=True, marketplace_agreement=True),
-         ModelRequest(NOVA)],
-        region=REGION, stage="dev", use_case_form=FORM, client=client, sleep=no_sleep)
+        [ModelRequest(CLAUDE, use_case_form=True, marketplace_agreement=True), ModelRequest(NOVA)],
+        region=REGION,
+        stage="dev",
+        use_case_form=FORM,
+        client=client,
+        sleep=no_sleep,
+    )
 
     # Then: only the two reads happened (the Stubber fails on any other call)
     assert not result.form_submitted
@@ -108,13 +130,22 @@ def test_missing_authorization_submits_the_form_once_then_is_available(bedrock):
     # Given: Claude is not authorized yet and the stage carries the use-case form
     client, stub = bedrock
     expect_availability(stub, CLAUDE, authorization="NOT_AUTHORIZED")
-    stub.add_response("put_use_case_for_model_access", {},
-                      {"formData": json.dumps(FORM_JSON, separators=(",", ":")).encode()})
+    stub.add_response(
+        "put_use_case_for_model_access",
+        {},
+        {"formData": json.dumps(FORM_JSON, separators=(",", ":")).encode()},
+    )
     expect_availability(stub, CLAUDE)
 
     # When: the check runs
-    result = check_model_access([ModelRequest(CLAUDE, use_case_form=True)], region=REGION,
-                                stage="dev", use_case_form=FORM, client=client, sleep=no_sleep)
+    result = check_model_access(
+        [ModelRequest(CLAUDE, use_case_form=True)],
+        region=REGION,
+        stage="dev",
+        use_case_form=FORM,
+        client=client,
+        sleep=no_sleep,
+    )
 
     # Then: the form was submitted with Bedrock's field names and the model is usable
     assert result.form_submitted
@@ -123,17 +154,27 @@ def test_missing_authorization_submits_the_form_once_then_is_available(bedrock):
 
 def test_form_data_uses_bedrock_field_names():
     # Given: a form with every field
-    form = UseCaseForm(company_name="A", company_website="https://a.example",
-                       intended_users="2", industry_option="Other",
-                       other_industry_option="Space", use_cases="x")
+    form = UseCaseForm(
+        company_name="A",
+        company_website="https://a.example",
+        intended_users="2",
+        industry_option="Other",
+        other_industry_option="Space",
+        use_cases="x",
+    )
 
     # When: it is serialized for PutUseCaseForModelAccess
     data = json.loads(form.form_data())
 
     # Then: the keys are the ones the API documents
-    assert data == {"companyName": "A", "companyWebsite": "https://a.example",
-                    "intendedUsers": "2", "industryOption": "Other",
-                    "otherIndustryOption": "Space", "useCases": "x"}
+    assert data == {
+        "companyName": "A",
+        "companyWebsite": "https://a.example",
+        "intendedUsers": "2",
+        "industryOption": "Other",
+        "otherIndustryOption": "Space",
+        "useCases": "x",
+    }
 
 
 def test_missing_form_names_model_region_and_cdk_json_key(bedrock):
@@ -143,8 +184,13 @@ def test_missing_form_names_model_region_and_cdk_json_key(bedrock):
 
     # When: the check runs
     with pytest.raises(ModelAccessError) as err:
-        check_model_access([ModelRequest(CLAUDE, use_case_form=True)], region=REGION,
-                           stage="prod", client=client, sleep=no_sleep)
+        check_model_access(
+            [ModelRequest(CLAUDE, use_case_form=True)],
+            region=REGION,
+            stage="prod",
+            client=client,
+            sleep=no_sleep,
+        )
 
     # Then: the message names the model, the region, the status and the cdk.json key
     message = str(err.value)
@@ -159,16 +205,27 @@ def test_missing_agreement_lists_offers_and_creates_agreement(bedrock):
     # Given: a marketplace model without an agreement and agreements allowed
     client, stub = bedrock
     expect_availability(stub, COHERE, agreement="NOT_AVAILABLE")
-    stub.add_response("list_foundation_model_agreement_offers", offers(COHERE, "tok-42"),
-                      {"modelId": COHERE, "offerType": "PUBLIC"})
-    stub.add_response("create_foundation_model_agreement", {"modelId": COHERE},
-                      {"modelId": COHERE, "offerToken": "tok-42"})
+    stub.add_response(
+        "list_foundation_model_agreement_offers",
+        offers(COHERE, "tok-42"),
+        {"modelId": COHERE, "offerType": "PUBLIC"},
+    )
+    stub.add_response(
+        "create_foundation_model_agreement",
+        {"modelId": COHERE},
+        {"modelId": COHERE, "offerToken": "tok-42"},
+    )
     expect_availability(stub, COHERE, agreement="PENDING")
     expect_availability(stub, COHERE)
 
     # When: the check runs
-    result = check_model_access([ModelRequest(COHERE, marketplace_agreement=True)],
-                                region=REGION, stage="dev", client=client, sleep=no_sleep)
+    result = check_model_access(
+        [ModelRequest(COHERE, marketplace_agreement=True)],
+        region=REGION,
+        stage="dev",
+        client=client,
+        sleep=no_sleep,
+    )
 
     # Then: the agreement was created with the offer's token and the model became usable
     assert result.agreements_created == [COHERE]
@@ -182,9 +239,14 @@ def test_accept_disabled_fails_with_clear_message(bedrock):
 
     # When: the check runs
     with pytest.raises(ModelAccessError) as err:
-        check_model_access([ModelRequest(COHERE, marketplace_agreement=True)], region=REGION,
-                           stage="dev", accept_marketplace_agreements=False, client=client,
-                           sleep=no_sleep)
+        check_model_access(
+            [ModelRequest(COHERE, marketplace_agreement=True)],
+            region=REGION,
+            stage="dev",
+            accept_marketplace_agreements=False,
+            client=client,
+            sleep=no_sleep,
+        )
 
     # Then: no offer was listed (Stubber) and the message says how to fix it
     message = str(err.value)
@@ -198,16 +260,27 @@ def test_agreement_access_denied_is_reported(bedrock):
     # Given: creating the agreement is denied (no aws-marketplace:Subscribe)
     client, stub = bedrock
     expect_availability(stub, COHERE, agreement="NOT_AVAILABLE")
-    stub.add_response("list_foundation_model_agreement_offers", offers(COHERE),
-                      {"modelId": COHERE, "offerType": "PUBLIC"})
-    stub.add_client_error("create_foundation_model_agreement", "AccessDeniedException",
-                          "not authorized to perform aws-marketplace:Subscribe",
-                          expected_params={"modelId": COHERE, "offerToken": ANY})
+    stub.add_response(
+        "list_foundation_model_agreement_offers",
+        offers(COHERE),
+        {"modelId": COHERE, "offerType": "PUBLIC"},
+    )
+    stub.add_client_error(
+        "create_foundation_model_agreement",
+        "AccessDeniedException",
+        "not authorized to perform aws-marketplace:Subscribe",
+        expected_params={"modelId": COHERE, "offerToken": ANY},
+    )
 
     # When: the check runs
     with pytest.raises(ModelAccessError) as err:
-        check_model_access([ModelRequest(COHERE, marketplace_agreement=True)], region=REGION,
-                           stage="dev", client=client, sleep=no_sleep)
+        check_model_access(
+            [ModelRequest(COHERE, marketplace_agreement=True)],
+            region=REGION,
+            stage="dev",
+            client=client,
+            sleep=no_sleep,
+        )
 
     # Then: the failure names the call, the error and the permission to grant
     message = str(err.value)
@@ -222,8 +295,9 @@ def test_region_unavailable_fails(bedrock):
 
     # When: the check runs
     with pytest.raises(ModelAccessError) as err:
-        check_model_access([ModelRequest(NOVA)], region=REGION, stage="dev", client=client,
-                           sleep=no_sleep)
+        check_model_access(
+            [ModelRequest(NOVA)], region=REGION, stage="dev", client=client, sleep=no_sleep
+        )
 
     # Then: the message says the model is not available in that region
     message = str(err.value)
@@ -238,8 +312,9 @@ def test_entitlement_unavailable_fails(bedrock):
 
     # When / Then: the check fails naming the entitlement status
     with pytest.raises(ModelAccessError, match="entitlementAvailability NOT_AVAILABLE"):
-        check_model_access([ModelRequest(NOVA)], region=REGION, stage="dev", client=client,
-                           sleep=no_sleep)
+        check_model_access(
+            [ModelRequest(NOVA)], region=REGION, stage="dev", client=client, sleep=no_sleep
+        )
 
 
 def test_several_failing_models_are_reported_in_one_message(bedrock):
@@ -252,9 +327,16 @@ def test_several_failing_models_are_reported_in_one_message(bedrock):
     # When: the check runs without a form
     with pytest.raises(ModelAccessError) as err:
         check_model_access(
-            [ModelRequest(CLAUDE, use_case_form=True), ModelRequest(NOVA),
-             ModelRequest(COHERE, marketplace_agreement=True)],
-            region=REGION, stage="dev", client=client, sleep=no_sleep)
+            [
+                ModelRequest(CLAUDE, use_case_form=True),
+                ModelRequest(NOVA),
+                ModelRequest(COHERE, marketplace_agreement=True),
+            ],
+            region=REGION,
+            stage="dev",
+            client=client,
+            sleep=no_sleep,
+        )
 
     # Then: one error lists both failing models and not the usable one
     error = err.value
@@ -267,13 +349,18 @@ def test_several_failing_models_are_reported_in_one_message(bedrock):
 def test_unknown_model_id_is_reported(bedrock):
     # Given: Bedrock does not know the model id
     client, stub = bedrock
-    stub.add_client_error("get_foundation_model_availability", "ResourceNotFoundException",
-                          "not found", expected_params={"modelId": NOVA})
+    stub.add_client_error(
+        "get_foundation_model_availability",
+        "ResourceNotFoundException",
+        "not found",
+        expected_params={"modelId": NOVA},
+    )
 
     # When / Then: the message points at the catalog entry
     with pytest.raises(ModelAccessError, match="ResourceNotFoundException"):
-        check_model_access([ModelRequest(NOVA)], region=REGION, stage="dev", client=client,
-                           sleep=no_sleep)
+        check_model_access(
+            [ModelRequest(NOVA)], region=REGION, stage="dev", client=client, sleep=no_sleep
+        )
 
 
 # --------------------------------------------------------------------------- handler
@@ -329,12 +416,16 @@ def test_handler_parses_boolean_strings_and_form(bedrock):
     handler_module.handler(event("Create", UseCaseForm=FORM_JSON), None, client=client)
 
     # Then: the parsed flags are what the strings said
-    models = handler_module.parse_models([
-        {"ModelId": CLAUDE, "UseCaseForm": "true", "MarketplaceAgreement": "False"},
-        {"ModelId": NOVA, "UseCaseForm": False},
-    ])
-    assert models == [ModelRequest(CLAUDE, use_case_form=True, marketplace_agreement=False),
-                      ModelRequest(NOVA)]
+    models = handler_module.parse_models(
+        [
+            {"ModelId": CLAUDE, "UseCaseForm": "true", "MarketplaceAgreement": "False"},
+            {"ModelId": NOVA, "UseCaseForm": False},
+        ]
+    )
+    assert models == [
+        ModelRequest(CLAUDE, use_case_form=True, marketplace_agreement=False),
+        ModelRequest(NOVA),
+    ]
     assert handler_module.parse_bool("TRUE", "x") is True
     assert handler_module.parse_bool("false", "x") is False
     assert handler_module.parse_use_case_form(FORM_JSON) == FORM

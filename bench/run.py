@@ -1,0 +1,503 @@
+"""Performance figures of the kit: synth, test suite, handler overhead, handler import time.
+
+Run with ``make bench`` (or ``make bench ARGS="--cold"`` once the Makefile passes ARGS on).
+This prints measurements; it asserts nothing and is not part of the test suite.
+
+    python bench/run.py                  # synth, tests (warm), handler, import
+    python bench/run.py --only handler   # one section (repeatable: --only synth --only import)
+    python bench/run.py --cold           # also the cold `make test` in a fresh clone
+    python bench/run.py --only cold      # only the cold run
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+LAMBDA_DIR = ROOT / "lambda"
+VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
+SECTIONS = ("synth", "tests", "handler", "import", "cold")
+
+# What the Makefile exports, so `python bench/run.py` run by hand measures the same thing.
+MAKE_ENV = {
+    "UV_COMPILE_BYTECODE": "1",
+    "UV_LINK_MODE": "copy",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "CDK_DISABLE_CLI_TELEMETRY": "true",
+    "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
+}
+# Variables a parent `make`/`uv run` leaves behind that must not leak into nested runs.
+_LEAKY = ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES", "VIRTUAL_ENV", "UV_RUN_RECURSION_DEPTH")
+
+# Environment the chat function has in Lambda (import-relevant part; the stack sets these).
+LAMBDA_ENV = {
+    "POWERTOOLS_SERVICE_NAME": "chat",
+    "POWERTOOLS_METRICS_NAMESPACE": "BedrockKitBench",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+@dataclass
+class Row:
+    figure: str
+    value: str
+    target: str
+    verdict: str  # PASS / MISS / FAIL (could not measure) / info
+
+
+ROWS: list[Row] = []
+
+
+def row(figure: str, value: float | None, unit: str, target: float | None, *,
+        note: str = "", failed: bool = False) -> None:
+    if value is None:
+        shown = "n/a"
+    elif unit == "s":
+        shown = f"{value:.2f} s"
+    else:
+        shown = f"{value:.3f} ms" if value < 10 else f"{value:.1f} ms"
+    if note:
+        shown += f" ({note})"
+    if target is None:
+        verdict, tgt = "info", "-"
+    else:
+        tgt = f"<= {target:g} {unit}"
+        if failed or value is None:
+            verdict = "FAIL"
+        else:
+            verdict = "PASS" if value <= target else "MISS"
+    ROWS.append(Row(figure, shown, tgt, verdict))
+
+
+def header(title: str) -> None:
+    print(f"\n=== {title} " + "=" * max(0, 70 - len(title)), flush=True)
+
+
+def base_env(root: Path = ROOT) -> dict[str, str]:
+    """The environment `make` gives its recipes in ``root``."""
+    env = {k: v for k, v in os.environ.items() if k not in _LEAKY}
+    env.update(MAKE_ENV)
+    path = [p for p in env.get("PATH", "").split(os.pathsep)
+            if p and not p.startswith(str(ROOT / "node_modules"))
+            and not p.startswith(str(ROOT / ".build")) and not p.startswith(str(ROOT / ".venv"))]
+    env["PATH"] = os.pathsep.join([str(root / "node_modules" / ".bin"),
+                                   str(root / ".build" / "tools" / "bin"), *path])
+    return env
+
+
+def stages() -> list[str]:
+    return sorted(json.loads((ROOT / "cdk.json").read_text())["context"]["stages"])
+
+
+def tail(text: str, lines: int = 3) -> str:
+    return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:])
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def tool_version(cmd: list[str], env: dict[str, str]) -> str:
+    try:
+        return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60,
+                              cwd=ROOT).stdout.strip() or "?"
+    except OSError:
+        return "not found"
+
+
+# --------------------------------------------------------------------------------- 1. synth
+_INPROC_SYNTH = """
+import json, sys, time
+t0 = time.perf_counter()
+from tests.conftest import synthesize
+t1 = time.perf_counter()
+s = synthesize(sys.argv[1])
+t2 = time.perf_counter()
+print(json.dumps({"import_s": t1 - t0, "synth_s": t2 - t1, "error": s.synth_error,
+                  "stacks": len(s.templates), "nag": len(s.nag_findings)}))
+"""
+
+
+def bench_synth() -> None:
+    header("1. synth time per stage")
+    env = base_env()
+    cli_total, cli_ok = 0.0, True
+    for name in stages():
+        with tempfile.TemporaryDirectory(prefix=f"bench-synth-{name}-") as out:
+            cmd = ["npx", "cdk", "synth", "--quiet", "--no-notices", "-c", f"stage={name}",
+                   "-o", out]
+            t0 = time.perf_counter()
+            proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+            wall = time.perf_counter() - t0
+        ok = proc.returncode == 0
+        cli_ok &= ok
+        cli_total += wall
+        status = "ok" if ok else f"FAILED rc={proc.returncode}: {tail(proc.stderr, 1)[:300]}"
+        print(f"  cdk synth -c stage={name:<6} {wall:6.2f} s  {status}", flush=True)
+        row(f"cdk synth {name} (CLI, with bundling)", wall, "s", None,
+            note="" if ok else "synth FAILED")
+    print(f"  cdk synth, all stages          {cli_total:6.2f} s", flush=True)
+    row("cdk synth all stages (CLI)", cli_total, "s", 10, failed=not cli_ok,
+        note="" if cli_ok else "a synth FAILED")
+
+    inproc_total, inproc_ok = 0.0, True
+    pyenv = {**env, "PYTHONPATH": os.pathsep.join([str(ROOT), str(LAMBDA_DIR)])}
+    for name in stages():
+        t0 = time.perf_counter()
+        proc = subprocess.run([str(VENV_PYTHON), "-c", _INPROC_SYNTH, name], cwd=ROOT, env=pyenv,
+                              capture_output=True, text=True)
+        wall = time.perf_counter() - t0
+        inproc_total += wall
+        try:
+            info = json.loads(proc.stdout.strip().splitlines()[-1])
+        except (json.JSONDecodeError, IndexError):
+            info = None
+        ok = proc.returncode == 0 and info is not None and not info["error"]
+        inproc_ok &= ok
+        if info is not None:
+            detail = (f"(import {info['import_s']:.2f} s + synthesize() {info['synth_s']:.2f} s; "
+                      f"{info['stacks']} stacks, {info['nag']} nag findings"
+                      + (f"; synth_error: {info['error'][:200]}" if info["error"] else "") + ")")
+        else:
+            detail = f"FAILED rc={proc.returncode}: {tail(proc.stderr, 1)[:300]}"
+        print(f"  tests.conftest.synthesize({name!r}) subprocess {wall:6.2f} s  {detail}",
+              flush=True)
+        row(f"in-process synth {name} (fresh subprocess)", wall, "s", None,
+            note="" if ok else "FAILED")
+    print(f"  in-process synth, all stages   {inproc_total:6.2f} s", flush=True)
+    row("in-process synth all stages", inproc_total, "s", 10, failed=not inproc_ok)
+
+
+# --------------------------------------------------------------------------------- 2./3. tests
+def _pytest_summary(output: str) -> str:
+    for line in reversed(output.strip().splitlines()):
+        if any(w in line for w in (" passed", " failed", " error", "no tests ran")):
+            return line.strip("= ").strip()
+    return tail(output, 1)
+
+
+def run_make_test(root: Path, env: dict[str, str]) -> tuple[float, int, str, str]:
+    t0 = time.perf_counter()
+    proc = subprocess.run(["make", "test"], cwd=root, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    output = proc.stdout + proc.stderr
+    return wall, proc.returncode, _pytest_summary(proc.stdout), output
+
+
+def bench_tests() -> None:
+    header("2. warm `make test`")
+    # Make sure "warm" means installed: an untimed `make install` first.
+    subprocess.run(["make", "install"], cwd=ROOT, env=base_env(), capture_output=True)
+    wall, rc, summary, _ = run_make_test(ROOT, base_env())
+    print(f"  make test (warm)  {wall:6.2f} s  rc={rc}  {summary}", flush=True)
+    row("make test, warm", wall, "s", 60, note="" if rc == 0 else f"rc={rc}: {summary}")
+
+
+def bench_cold() -> None:
+    header("3. cold `make test` (fresh clone of HEAD, empty caches)")
+    with tempfile.TemporaryDirectory(prefix="bench-cold-") as tmp:
+        tmpd = Path(tmp)
+        clone = tmpd / "repo"
+        subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(ROOT), str(clone)],
+                       check=True)
+        commit = subprocess.run(["git", "-C", str(clone), "log", "-1", "--format=%h %s"],
+                                capture_output=True, text=True, check=True).stdout.strip()
+        leftovers = [p for p in (".venv", "node_modules", ".build") if (clone / p).exists()]
+        print(f"  cloned HEAD {commit!r} into {clone}", flush=True)
+        if leftovers:
+            print(f"  removing committed {leftovers} so the clone starts empty", flush=True)
+            for p in leftovers:
+                shutil.rmtree(clone / p)
+        env = base_env(clone)
+        caches = {
+            "UV_CACHE_DIR": "uv-cache", "npm_config_cache": "npm-cache",
+            "PIP_CACHE_DIR": "pip-cache", "XDG_CACHE_HOME": "xdg-cache",
+            "JSII_RUNTIME_PACKAGE_CACHE_ROOT": "jsii-cache",
+        }
+        for var, sub in caches.items():
+            (tmpd / sub).mkdir()
+            env[var] = str(tmpd / sub)
+        print(f"  fresh empty caches: {', '.join(caches)}", flush=True)
+        wall, rc, summary, output = run_make_test(clone, env)
+        (tmpd / "make-test.log").write_text(output)
+        print(f"  make test (cold)  {wall:6.2f} s  rc={rc}  {summary}", flush=True)
+        if rc != 0:
+            print("  last lines of the cold run:\n    "
+                  + "\n    ".join(output.strip().splitlines()[-15:]), flush=True)
+    row(f"make test, cold (clone of {commit.split()[0]})", wall, "s", 180,
+        note="" if rc == 0 else f"rc={rc}: {summary}")
+
+
+# --------------------------------------------------------------------------------- 4. handler
+class _StubClient:
+    """Answers ``converse`` from memory: isolates the handler's own cost from HTTP."""
+
+    def __init__(self, answer: dict[str, Any]) -> None:
+        self.answer = answer
+
+    def converse(self, **_: Any) -> dict[str, Any]:
+        return self.answer
+
+
+@contextlib.contextmanager
+def stdout_to_devnull() -> Iterator[None]:
+    """Point file descriptor 1 at /dev/null (the log/metric writes still happen)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _timed(fn: Callable[[], Any], n: int, out: list[float]) -> None:
+    clock = time.perf_counter_ns
+    for _ in range(n):
+        t0 = clock()
+        fn()
+        out.append((clock() - t0) / 1e6)
+
+
+def bench_handler(n: int, warmup: int, block: int) -> None:
+    header("4. handler overhead (in-process, FakeBedrock on 127.0.0.1)")
+    for key, value in LAMBDA_ENV.items():
+        os.environ.setdefault(key, value)
+    for path in (str(LAMBDA_DIR), str(ROOT)):
+        if path not in sys.path:
+            sys.path.insert(0, path)
+
+    from handlers.chat import handler
+    from kit_runtime import api
+    from kit_runtime.chat import ChatService
+    from kit_runtime.schemas import ChatRequest
+    from tests.fakes import FakeBedrock
+    from tests.runtime.conftest import LambdaContext, client_for, make_settings, rest_event
+
+    body = {"messages": [{"role": "user", "content": "hello there model, how are you today?"}],
+            "tier": "fast"}
+    with FakeBedrock() as server:
+        settings = make_settings()
+        client = client_for(server, settings.max_attempts)
+        service = ChatService(settings, client)
+        api.use_service(service)
+        request = ChatRequest.model_validate(body)
+        model_id, _ = service.route(request)
+        kwargs = service.converse_arguments(request, model_id)  # exactly what the runtime sends
+        context = LambdaContext()
+
+        # Sanity: both paths answer 200 and reach the server with the same arguments.
+        with stdout_to_devnull():
+            result = handler(rest_event("POST", "/chat", body), context)
+        if result["statusCode"] != 200:
+            print(f"  handler answered {result['statusCode']}: {result['body']}")
+            row("handler overhead p50", None, "ms", 1, failed=True)
+            return
+        sent = server.last_request.body
+        client.converse(**kwargs)
+        same = sent == server.last_request.body
+        print(f"  converse arguments identical for both paths: {same}; modelId="
+              f"{kwargs['modelId']}", flush=True)
+
+        def direct() -> None:
+            client.converse(**kwargs)
+
+        events: list[dict] = []
+
+        def via_handler() -> None:
+            result = handler(events.pop(), context)
+            if result["statusCode"] != 200:
+                raise RuntimeError(result["body"])
+
+        def refill(count: int) -> None:
+            events.clear()
+            events.extend(rest_event("POST", "/chat", body) for _ in range(count))
+
+        direct_ms: list[float] = []
+        handler_ms: list[float] = []
+        with stdout_to_devnull():
+            refill(warmup)
+            _timed(direct, warmup, [])
+            _timed(via_handler, warmup, [])
+            done = 0
+            flip = False
+            while done < n:
+                size = min(block, n - done)
+                refill(size)
+                server.reset()
+                order = [(direct, direct_ms), (via_handler, handler_ms)]
+                for fn, out in (reversed(order) if flip else order):
+                    _timed(fn, size, out)
+                flip = not flip
+                done += size
+
+        # The handler's own cost without HTTP: same handler, converse answered from memory.
+        answer = client.converse(**kwargs)
+        answer.pop("ResponseMetadata", None)
+        api.use_service(ChatService(settings, _StubClient(answer)))
+        stub_ms: list[float] = []
+        with stdout_to_devnull():
+            refill(warmup)
+            _timed(via_handler, warmup, [])
+            refill(n)
+            _timed(via_handler, n, stub_ms)
+        api.use_service(None)
+
+    d50, d99 = percentile(direct_ms, 0.5), percentile(direct_ms, 0.99)
+    h50, h99 = percentile(handler_ms, 0.5), percentile(handler_ms, 0.99)
+    s50, s99 = percentile(stub_ms, 0.5), percentile(stub_ms, 0.99)
+    print(f"  N={n} per path after {warmup} warm-up calls each; alternating blocks of {block} "
+          "(ABBA order);\n  stdout (fd 1) redirected to /dev/null while timing: Powertools "
+          "log lines and EMF metrics\n  are still formatted and written (write syscalls "
+          "counted), just not displayed.", flush=True)
+    print(f"  {'path':<44}{'p50 ms':>9}{'p99 ms':>9}{'mean ms':>9}")
+    for label, values in (("boto3 converse direct", direct_ms),
+                          ("handler(event, context) full path", handler_ms),
+                          ("handler with in-memory converse (no HTTP)", stub_ms)):
+        print(f"  {label:<44}{percentile(values, .5):9.3f}{percentile(values, .99):9.3f}"
+              f"{statistics.fmean(values):9.3f}")
+    print(f"  handler overhead = handler - direct:  p50 {h50 - d50:+.3f} ms   "
+          f"p99 {h99 - d99:+.3f} ms", flush=True)
+    row("boto3 converse direct p50 / p99", d50, "ms", None, note=f"p99 {d99:.3f} ms")
+    row("handler full path p50 / p99", h50, "ms", None, note=f"p99 {h99:.3f} ms")
+    row("handler overhead p50", h50 - d50, "ms", 1)
+    row("handler overhead p99", h99 - d99, "ms", None)
+    row("handler without HTTP (stub client) p50", s50, "ms", None, note=f"p99 {s99:.3f} ms")
+
+
+# --------------------------------------------------------------------------------- 5. import
+_IMPORT_SNIPPET = """
+import time
+t0 = time.perf_counter()
+import handlers.chat
+print(time.perf_counter() - t0)
+"""
+
+
+def _import_env() -> dict[str, str]:
+    env = {k: v for k, v in base_env().items() if not k.startswith(("POWERTOOLS_", "KIT_"))}
+    env.update(LAMBDA_ENV)
+    env["PYTHONPATH"] = str(LAMBDA_DIR)
+    return env
+
+
+def bench_import(runs: int) -> None:
+    header("5. cold import of handlers.chat")
+    env = _import_env()
+    python = str(VENV_PYTHON)
+    # One untimed run writes lambda/**/__pycache__ (site-packages was compiled by uv sync).
+    subprocess.run([python, "-c", _IMPORT_SNIPPET], cwd=ROOT, env=env, check=True,
+                   capture_output=True)
+    inner: list[float] = []
+    outer: list[float] = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        proc = subprocess.run([python, "-c", _IMPORT_SNIPPET], cwd=ROOT, env=env, check=True,
+                              capture_output=True, text=True)
+        outer.append((time.perf_counter() - t0) * 1000)
+        inner.append(float(proc.stdout.strip()) * 1000)
+    print(f"  {runs} fresh {python} subprocesses, PYTHONPATH=lambda, env "
+          f"{', '.join(LAMBDA_ENV)}", flush=True)
+    print(f"  import handlers.chat: median {statistics.median(inner):.1f} ms, "
+          f"min {min(inner):.1f} ms (all: {', '.join(f'{v:.0f}' for v in inner)})")
+    print(f"  whole process (interpreter start + import + exit): median "
+          f"{statistics.median(outer):.1f} ms, min {min(outer):.1f} ms", flush=True)
+    row("import handlers.chat (median)", statistics.median(inner), "ms", 400,
+        note=f"min {min(inner):.0f} ms")
+
+    proc = subprocess.run([python, "-X", "importtime", "-c", "import handlers.chat"], cwd=ROOT,
+                          env=env, capture_output=True, text=True, check=True)
+    entries: list[tuple[int, int, str]] = []
+    for line in proc.stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        self_us, cum_us, name = line.split(":", 1)[1].split("|", 2)
+        entries.append((int(self_us), int(cum_us), name))
+    by_package: dict[str, int] = {}
+    for self_us, _, name in entries:
+        top = name.strip().split(".")[0]
+        by_package[top] = by_package.get(top, 0) + self_us
+    total_self = sum(by_package.values())
+    print(f"  -X importtime (one run; sum of self times {total_self / 1000:.1f} ms, "
+          "importtime itself adds overhead):")
+    print("  top 10 imports by cumulative time (ms, a parent includes its children):")
+    for self_us, cum_us, name in sorted(entries, key=lambda e: -e[1])[:10]:
+        print(f"    {cum_us / 1000:8.1f}  {name.rstrip()}")
+    print("  top 10 modules by self time (ms):")
+    for self_us, _, name in sorted(entries, key=lambda e: -e[0])[:10]:
+        print(f"    {self_us / 1000:8.1f}  {name.strip()}")
+    print("  self time by top-level package (ms):")
+    for pkg, us in sorted(by_package.items(), key=lambda kv: -kv[1])[:10]:
+        print(f"    {us / 1000:8.1f}  {pkg}  ({100 * us / total_self:.0f} %)")
+    sys.stdout.flush()
+
+
+# --------------------------------------------------------------------------------- main
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", action="append", choices=SECTIONS,
+                        help="run only this section (repeatable)")
+    parser.add_argument("--cold", action="store_true",
+                        help="also run the cold `make test` (downloads packages; minutes)")
+    parser.add_argument("-n", type=int, default=2000, help="handler calls per path")
+    parser.add_argument("--warmup", type=int, default=200, help="handler warm-up calls")
+    parser.add_argument("--block", type=int, default=100, help="alternation block size")
+    parser.add_argument("--import-runs", type=int, default=7)
+    args = parser.parse_args()
+    chosen = list(args.only or [s for s in SECTIONS if s != "cold" or args.cold])
+    if args.cold and "cold" not in chosen:
+        chosen.append("cold")
+
+    env = base_env()
+    print(f"bench-run: {time.strftime('%Y-%m-%d %H:%M:%S %z')}  host {platform.node()}  "
+          f"nproc {os.cpu_count()}  {platform.machine()}")
+    print(f"  python (.venv) {tool_version([str(VENV_PYTHON), '--version'], env)}; "
+          f"node {tool_version(['node', '--version'], env)} "
+          f"({shutil.which('node', path=env['PATH'])}); "
+          f"cdk {tool_version(['npx', 'cdk', '--version'], env)}; "
+          f"{tool_version(['uv', '--version'], env)}", flush=True)
+
+    if "synth" in chosen:
+        bench_synth()
+    if "tests" in chosen:
+        bench_tests()
+    if "handler" in chosen:
+        bench_handler(args.n, args.warmup, args.block)
+    if "import" in chosen:
+        bench_import(args.import_runs)
+    if "cold" in chosen:
+        bench_cold()
+
+    header("summary")
+    w1 = max(len(r.figure) for r in ROWS) if ROWS else 10
+    w2 = max(len(r.value) for r in ROWS) if ROWS else 10
+    print(f"  {'figure':<{w1}}  {'measured':<{w2}}  {'target':<10}  result")
+    for r in ROWS:
+        print(f"  {r.figure:<{w1}}  {r.value:<{w2}}  {r.target:<10}  {r.verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
