@@ -128,10 +128,33 @@ import json, sys, time
 t0 = time.perf_counter()
 from tests.conftest import synthesize
 t1 = time.perf_counter()
-s = synthesize(sys.argv[1])
+import aws_cdk, cdk_nag, stacks.app_builder  # jsii kernel start + loading the JS libraries
 t2 = time.perf_counter()
-print(json.dumps({"import_s": t1 - t0, "synth_s": t2 - t1, "error": s.synth_error,
-                  "stacks": len(s.templates), "nag": len(s.nag_findings)}))
+phases = {}
+def timed(name, fn):
+    def wrapper(*a, **k):
+        s = time.perf_counter()
+        try:
+            return fn(*a, **k)
+        finally:
+            phases[name] = phases.get(name, 0.0) + time.perf_counter() - s
+    return wrapper
+stacks.app_builder.KitStage = timed("build", stacks.app_builder.KitStage)
+aws_cdk.App.synth = timed("app.synth", aws_cdk.App.synth)
+s = synthesize(sys.argv[1])
+t3 = time.perf_counter()
+print(json.dumps({"import_s": t1 - t0, "libs_s": t2 - t1, "synth_s": t3 - t2, "phases": phases,
+                  "error": s.synth_error, "stacks": len(s.templates),
+                  "nag": len(s.nag_findings)}))
+"""
+
+_BUNDLE_ONLY = """
+import sys, tempfile, time
+from stacks.constructs.kit_function import _UvLocalBundling
+with tempfile.TemporaryDirectory() as out:
+    t0 = time.perf_counter()
+    _UvLocalBundling().try_bundle(out, None)
+    print(time.perf_counter() - t0)
 """
 
 
@@ -172,7 +195,11 @@ def bench_synth() -> None:
         ok = proc.returncode == 0 and info is not None and not info["error"]
         inproc_ok &= ok
         if info is not None:
-            detail = (f"(import {info['import_s']:.2f} s + synthesize() {info['synth_s']:.2f} s; "
+            ph = info["phases"]
+            detail = (f"(import tests.conftest {info['import_s']:.2f} s + import aws_cdk/cdk_nag/"
+                      f"stacks {info['libs_s']:.2f} s + synthesize() {info['synth_s']:.2f} s "
+                      f"[constructs {ph.get('build', 0):.2f} s, app.synth incl. cdk-nag "
+                      f"{ph.get('app.synth', 0):.2f} s]; "
                       f"{info['stacks']} stacks, {info['nag']} nag findings"
                       + (f"; synth_error: {info['error'][:200]}" if info["error"] else "") + ")")
         else:
@@ -183,6 +210,24 @@ def bench_synth() -> None:
             note="" if ok else "FAILED")
     print(f"  in-process synth, all stages   {inproc_total:6.2f} s", flush=True)
     row("in-process synth all stages", inproc_total, "s", 10, failed=not inproc_ok)
+
+    # Fixed costs inside each CLI synth, to see what dominates.
+    t0 = time.perf_counter()
+    subprocess.run(["npx", "cdk", "--version"], cwd=ROOT, env=env, capture_output=True)
+    cli_start = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    subprocess.run([str(VENV_PYTHON), "-c", "pass"], cwd=ROOT, env=env, capture_output=True)
+    py_start = time.perf_counter() - t0
+    proc = subprocess.run([str(VENV_PYTHON), "-c", _BUNDLE_ONLY], cwd=ROOT, env=pyenv,
+                          capture_output=True, text=True)
+    try:
+        bundle = float(proc.stdout.strip().splitlines()[-1])
+        bundle_text = f"{bundle:.2f} s"
+    except (ValueError, IndexError):
+        bundle_text = f"n/a ({tail(proc.stderr, 1)[:200]})"
+    print(f"  fixed costs: `npx cdk --version` {cli_start:.2f} s; python start {py_start:.2f} s; "
+          f"asset bundling alone (uv export + uv pip install --target, warm uv cache) "
+          f"{bundle_text}", flush=True)
 
 
 # --------------------------------------------------------------------------------- 2./3. tests

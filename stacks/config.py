@@ -193,7 +193,6 @@ class ApiConfig(_Strict):
     throttle_burst_limit: int = Field(default=40, ge=1, le=5000)
     default_max_tokens: int = Field(default=1024, ge=1, le=64000)
     max_tokens_limit: int = Field(default=4096, ge=1, le=64000)
-    max_request_bytes: int = Field(default=262144, ge=1024, le=6291456)
 
 
 class RuntimeConfig(_Strict):

@@ -54,9 +54,9 @@ class _UvLocalBundling:
     """Installs the locked ``lambda`` group for linux/arm64 with uv, then copies the sources."""
 
     def try_bundle(self, output_dir: str, _options: Any = None) -> bool:
-        uv = shutil.which("uv")
+        uv = shutil.which("uv", path=str(ROOT / ".build" / "tools" / "bin")) or shutil.which("uv")
         if uv is None:
-            raise RuntimeError("bundling the Lambda asset needs uv on PATH: run `make synth`")
+            raise RuntimeError("bundling the Lambda asset needs uv: run `make synth` once")
         with tempfile.TemporaryDirectory() as tmp:
             requirements = Path(tmp) / "requirements.txt"
             subprocess.run(
