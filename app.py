@@ -7,6 +7,7 @@ import sys
 from aws_cdk import App
 
 from stacks.app_builder import build_app
+from stacks.catalog import CatalogError
 from stacks.config import ConfigError
 
 app = App()
@@ -21,4 +22,6 @@ try:
     )
 except ConfigError as error:
     sys.exit(f"cdk.json: {error}")
+except CatalogError as error:
+    sys.exit(f"model catalog: {error}")
 app.synth()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from botocore.exceptions import (
@@ -115,21 +117,62 @@ class ChatService:
     def chat(self, request: ChatRequest) -> ChatResponse:
         """Answer one chat request (Converse, non-streaming)."""
         model_id, tier = self.route(request)
-        try:
+        with _bedrock_errors():
             result = self.client.converse(**self.converse_arguments(request, model_id))
-        except ClientError as exc:
-            raise _map_client_error(exc) from None
-        except (ReadTimeoutError, ConnectTimeoutError) as exc:
-            raise errors.UpstreamTimeout("Bedrock did not answer in time; try again") from exc
-        except EndpointConnectionError as exc:
-            raise errors.UpstreamUnavailable("Bedrock could not be reached; try again") from exc
-        usage = result.get("usage", {})
+        content = result.get("output", {}).get("message", {}).get("content", [])
+        return self._response(
+            model_id,
+            tier,
+            text="".join(block.get("text", "") for block in content),
+            stop_reason=result.get("stopReason", ""),
+            usage=result.get("usage", {}),
+            latency_ms=result.get("metrics", {}).get("latencyMs"),
+        )
+
+    def stream(self, request: ChatRequest) -> Iterator[str | ChatResponse]:
+        """Answer with ConverseStream: text deltas as they arrive, then the full response.
+
+        An error before the first event raises before anything is yielded (the caller can
+        still answer with a status); an error mid-stream raises after the deltas so far.
+        """
+        model_id, tier = self.route(request)
+        parts: list[str] = []
+        stop_reason, usage, latency = "", {}, None
+        with _bedrock_errors():
+            arguments = self.converse_arguments(request, model_id)
+            for event in self.client.converse_stream(**arguments)["stream"]:
+                if "contentBlockDelta" in event:
+                    text = event["contentBlockDelta"]["delta"].get("text", "")
+                    parts.append(text)
+                    yield text
+                elif "messageStop" in event:
+                    stop_reason = event["messageStop"].get("stopReason", "")
+                elif "metadata" in event:
+                    usage = event["metadata"].get("usage", {})
+                    latency = event["metadata"].get("metrics", {}).get("latencyMs")
+        yield self._response(
+            model_id,
+            tier,
+            text="".join(parts),
+            stop_reason=stop_reason,
+            usage=usage,
+            latency_ms=latency,
+        )
+
+    def _response(
+        self,
+        model_id: str,
+        tier: str | None,
+        *,
+        text: str,
+        stop_reason: str,
+        usage: dict[str, Any],
+        latency_ms: int | None,
+    ) -> ChatResponse:
         input_tokens = int(usage.get("inputTokens", 0))
         output_tokens = int(usage.get("outputTokens", 0))
-        stop_reason = result.get("stopReason", "")
-        content = result.get("output", {}).get("message", {}).get("content", [])
         return ChatResponse(
-            text="".join(block.get("text", "") for block in content),
+            text=text,
             stop_reason=stop_reason,
             model=model_id,
             tier=tier,
@@ -140,13 +183,28 @@ class ChatService:
             ),
             cost=request_cost(self.settings.models[model_id], input_tokens, output_tokens),
             guardrail_intervened=stop_reason == "guardrail_intervened",
-            latency_ms=result.get("metrics", {}).get("latencyMs"),
+            latency_ms=latency_ms,
         )
+
+
+@contextmanager
+def _bedrock_errors() -> Iterator[None]:
+    """Bedrock and transport failures as the API's errors."""
+    try:
+        yield
+    except ClientError as exc:
+        raise _map_client_error(exc) from None
+    except (ReadTimeoutError, ConnectTimeoutError) as exc:
+        raise errors.UpstreamTimeout("Bedrock did not answer in time; try again") from exc
+    except EndpointConnectionError as exc:
+        raise errors.UpstreamUnavailable("Bedrock could not be reached; try again") from exc
 
 
 def _map_client_error(exc: ClientError) -> errors.KitError:
     """Bedrock's error codes as the API's answers (no trace, a hint what to do)."""
     code = exc.response.get("Error", {}).get("Code", "")
+    # Mid-stream errors arrive as event-stream exceptions named in lower camel case.
+    code = code[:1].upper() + code[1:]
     message = exc.response.get("Error", {}).get("Message", "")
     if code in _THROTTLE_CODES:
         return errors.Throttled(

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 CATALOG_FILE = Path(__file__).with_name("models.yaml")
 
@@ -153,8 +153,21 @@ class Catalog(_Strict):
         return sorted(m.id for m in self.models.values() if kind is None or m.kind == kind)
 
 
+class CatalogError(ValueError):
+    """The catalog file is invalid; ``str()`` names the file, the entry and the field."""
+
+
 @cache
 def load_catalog(path: Path = CATALOG_FILE) -> Catalog:
     """Read and validate the catalog file once per process."""
-    with path.open(encoding="utf-8") as fh:
-        return Catalog.model_validate(yaml.safe_load(fh))
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return Catalog.model_validate(yaml.safe_load(fh))
+    except (OSError, yaml.YAMLError) as exc:
+        raise CatalogError(f"{path.name}: cannot be read: {exc}") from None
+    except ValidationError as exc:
+        problems = "\n".join(
+            f"  - {'.'.join(str(p) for p in e['loc'])}: {e['msg']} (got {e.get('input')!r})"
+            for e in exc.errors(include_url=False)
+        )
+        raise CatalogError(f"{path.name} is invalid:\n{problems}") from None

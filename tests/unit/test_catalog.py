@@ -352,3 +352,19 @@ def test_load_catalog_is_cached(catalog: Catalog) -> None:
     # When loading it again
     # Then the same validated object comes back (the file is read once per process)
     assert load_catalog() is catalog
+
+
+def test_an_invalid_catalog_file_names_the_entry_and_field(tmp_path) -> None:
+    # Given a catalog whose only entry lacks prices
+    from stacks.catalog import CatalogError, load_catalog
+
+    bad = tmp_path / "models.yaml"
+    bad.write_text(
+        "models:\n  - id: acme.model-v1\n    name: M\n    provider: Acme\n    kind: chat\n"
+        "    input_modalities: [text]\n    output_modalities: [text]\n    converse: true\n"
+        "    tool_use: false\n    streaming: true\n    guardrails: true\n"
+        "    max_output_tokens: 10\n    regions: [us-east-1]\n"
+    )
+    # Then loading it fails with the path to the missing field, not a trace
+    with pytest.raises(CatalogError, match=r"models\.acme\.model-v1\.prices: Field required"):
+        load_catalog(bad)
