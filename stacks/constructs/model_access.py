@@ -95,47 +95,26 @@ def access_check_statements(config: StageConfig, catalog: Catalog) -> list[iam.P
     access = config.model_access
     specs = [catalog.models[ref.id] for ref in config.models]
     in_region = {"StringEquals": {"aws:RequestedRegion": config.resolved_region}}
-    statements = [
-        iam.PolicyStatement(
-            sid="ReadModelAvailability",
-            actions=["bedrock:GetFoundationModelAvailability"],
-            resources=["*"],
-            conditions=in_region,
-        )
-    ]
+
+    def account_level(sid: str, action: str) -> iam.PolicyStatement:
+        # No resource type exists for these actions: "*", alone, pinned to the stage's region.
+        return iam.PolicyStatement(sid=sid, actions=[action], resources=["*"], conditions=in_region)
+
+    statements = [account_level("ReadModelAvailability", "bedrock:GetFoundationModelAvailability")]
     if access.use_case_form is not None and any(s.access.use_case_form for s in specs):
         statements.append(
-            iam.PolicyStatement(
-                sid="SubmitAnthropicUseCaseForm",
-                actions=["bedrock:PutUseCaseForModelAccess"],
-                resources=["*"],
-                conditions=in_region,
-            )
+            account_level("SubmitAnthropicUseCaseForm", "bedrock:PutUseCaseForModelAccess")
         )
     if access.accept_marketplace_agreements and any(s.access.marketplace_agreement for s in specs):
-        statements.append(
-            iam.PolicyStatement(
-                sid="ListModelAgreementOffers",
-                actions=["bedrock:ListFoundationModelAgreementOffers"],
-                resources=["*"],
-                conditions=in_region,
-            )
-        )
-        statements.append(
-            iam.PolicyStatement(
-                sid="CreateModelAgreement",
-                actions=["bedrock:CreateFoundationModelAgreement"],
-                resources=["*"],
-                conditions=in_region,
-            )
-        )
-        statements.append(
+        statements += [
+            account_level("ListModelAgreementOffers", "bedrock:ListFoundationModelAgreementOffers"),
+            account_level("CreateModelAgreement", "bedrock:CreateFoundationModelAgreement"),
             iam.PolicyStatement(
                 sid="SubscribeToModelOffers",
                 actions=["aws-marketplace:Subscribe", "aws-marketplace:ViewSubscriptions"],
                 resources=["*"],
-            )
-        )
+            ),
+        ]
     return statements
 
 
