@@ -49,7 +49,7 @@ format: install
 	$(UV) run --frozen ruff format .
 
 bench: install
-	$(UV) run --frozen python bench/run.py
+	$(UV) run --frozen python bench/run.py $(ARGS)
 
 diff: install
 	npx cdk diff --all --no-notices -c stage=$(STAGE)

@@ -41,7 +41,14 @@ MAKE_ENV = {
     "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
 }
 # Variables a parent `make`/`uv run` leaves behind that must not leak into nested runs.
-_LEAKY = ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES", "VIRTUAL_ENV", "UV_RUN_RECURSION_DEPTH")
+_LEAKY = (
+    "MAKEFLAGS",
+    "MAKELEVEL",
+    "MFLAGS",
+    "MAKEOVERRIDES",
+    "VIRTUAL_ENV",
+    "UV_RUN_RECURSION_DEPTH",
+)
 
 # Environment the chat function has in Lambda (import-relevant part; the stack sets these).
 LAMBDA_ENV = {
@@ -62,8 +69,15 @@ class Row:
 ROWS: list[Row] = []
 
 
-def row(figure: str, value: float | None, unit: str, target: float | None, *,
-        note: str = "", failed: bool = False) -> None:
+def row(
+    figure: str,
+    value: float | None,
+    unit: str,
+    target: float | None,
+    *,
+    note: str = "",
+    failed: bool = False,
+) -> None:
     if value is None:
         shown = "n/a"
     elif unit == "s":
@@ -76,10 +90,8 @@ def row(figure: str, value: float | None, unit: str, target: float | None, *,
         verdict, tgt = "info", "-"
     else:
         tgt = f"<= {target:g} {unit}"
-        if failed or value is None:
-            verdict = "FAIL"
-        else:
-            verdict = "PASS" if value <= target else "MISS"
+        passed = not failed and value is not None and value <= target
+        verdict = "PASS" if passed else ("FAIL" if failed or value is None else "MISS")
     ROWS.append(Row(figure, shown, tgt, verdict))
 
 
@@ -91,11 +103,17 @@ def base_env(root: Path = ROOT) -> dict[str, str]:
     """The environment `make` gives its recipes in ``root``."""
     env = {k: v for k, v in os.environ.items() if k not in _LEAKY}
     env.update(MAKE_ENV)
-    path = [p for p in env.get("PATH", "").split(os.pathsep)
-            if p and not p.startswith(str(ROOT / "node_modules"))
-            and not p.startswith(str(ROOT / ".build")) and not p.startswith(str(ROOT / ".venv"))]
-    env["PATH"] = os.pathsep.join([str(root / "node_modules" / ".bin"),
-                                   str(root / ".build" / "tools" / "bin"), *path])
+    path = [
+        p
+        for p in env.get("PATH", "").split(os.pathsep)
+        if p
+        and not p.startswith(str(ROOT / "node_modules"))
+        and not p.startswith(str(ROOT / ".build"))
+        and not p.startswith(str(ROOT / ".venv"))
+    ]
+    env["PATH"] = os.pathsep.join(
+        [str(root / "node_modules" / ".bin"), str(root / ".build" / "tools" / "bin"), *path]
+    )
     return env
 
 
@@ -116,8 +134,12 @@ def percentile(values: list[float], q: float) -> float:
 
 def tool_version(cmd: list[str], env: dict[str, str]) -> str:
     try:
-        return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60,
-                              cwd=ROOT).stdout.strip() or "?"
+        return (
+            subprocess.run(
+                cmd, env=env, capture_output=True, text=True, timeout=60, cwd=ROOT
+            ).stdout.strip()
+            or "?"
+        )
     except OSError:
         return "not found"
 
@@ -164,8 +186,17 @@ def bench_synth() -> None:
     cli_total, cli_ok = 0.0, True
     for name in stages():
         with tempfile.TemporaryDirectory(prefix=f"bench-synth-{name}-") as out:
-            cmd = ["npx", "cdk", "synth", "--quiet", "--no-notices", "-c", f"stage={name}",
-                   "-o", out]
+            cmd = [
+                "npx",
+                "cdk",
+                "synth",
+                "--quiet",
+                "--no-notices",
+                "-c",
+                f"stage={name}",
+                "-o",
+                out,
+            ]
             t0 = time.perf_counter()
             proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
             wall = time.perf_counter() - t0
@@ -174,18 +205,34 @@ def bench_synth() -> None:
         cli_total += wall
         status = "ok" if ok else f"FAILED rc={proc.returncode}: {tail(proc.stderr, 1)[:300]}"
         print(f"  cdk synth -c stage={name:<6} {wall:6.2f} s  {status}", flush=True)
-        row(f"cdk synth {name} (CLI, with bundling)", wall, "s", None,
-            note="" if ok else "synth FAILED")
+        row(
+            f"cdk synth {name} (CLI, with bundling)",
+            wall,
+            "s",
+            None,
+            note="" if ok else "synth FAILED",
+        )
     print(f"  cdk synth, all stages          {cli_total:6.2f} s", flush=True)
-    row("cdk synth all stages (CLI)", cli_total, "s", 10, failed=not cli_ok,
-        note="" if cli_ok else "a synth FAILED")
+    row(
+        "cdk synth all stages (CLI)",
+        cli_total,
+        "s",
+        10,
+        failed=not cli_ok,
+        note="" if cli_ok else "a synth FAILED",
+    )
 
     inproc_total, inproc_ok = 0.0, True
     pyenv = {**env, "PYTHONPATH": os.pathsep.join([str(ROOT), str(LAMBDA_DIR)])}
     for name in stages():
         t0 = time.perf_counter()
-        proc = subprocess.run([str(VENV_PYTHON), "-c", _INPROC_SYNTH, name], cwd=ROOT, env=pyenv,
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            [str(VENV_PYTHON), "-c", _INPROC_SYNTH, name],
+            cwd=ROOT,
+            env=pyenv,
+            capture_output=True,
+            text=True,
+        )
         wall = time.perf_counter() - t0
         inproc_total += wall
         try:
@@ -196,18 +243,27 @@ def bench_synth() -> None:
         inproc_ok &= ok
         if info is not None:
             ph = info["phases"]
-            detail = (f"(import tests.conftest {info['import_s']:.2f} s + import aws_cdk/cdk_nag/"
-                      f"stacks {info['libs_s']:.2f} s + synthesize() {info['synth_s']:.2f} s "
-                      f"[constructs {ph.get('build', 0):.2f} s, app.synth incl. cdk-nag "
-                      f"{ph.get('app.synth', 0):.2f} s]; "
-                      f"{info['stacks']} stacks, {info['nag']} nag findings"
-                      + (f"; synth_error: {info['error'][:200]}" if info["error"] else "") + ")")
+            detail = (
+                f"(import tests.conftest {info['import_s']:.2f} s + import aws_cdk/cdk_nag/"
+                f"stacks {info['libs_s']:.2f} s + synthesize() {info['synth_s']:.2f} s "
+                f"[constructs {ph.get('build', 0):.2f} s, app.synth incl. cdk-nag "
+                f"{ph.get('app.synth', 0):.2f} s]; "
+                f"{info['stacks']} stacks, {info['nag']} nag findings"
+                + (f"; synth_error: {info['error'][:200]}" if info["error"] else "")
+                + ")"
+            )
         else:
             detail = f"FAILED rc={proc.returncode}: {tail(proc.stderr, 1)[:300]}"
-        print(f"  tests.conftest.synthesize({name!r}) subprocess {wall:6.2f} s  {detail}",
-              flush=True)
-        row(f"in-process synth {name} (fresh subprocess)", wall, "s", None,
-            note="" if ok else "FAILED")
+        print(
+            f"  tests.conftest.synthesize({name!r}) subprocess {wall:6.2f} s  {detail}", flush=True
+        )
+        row(
+            f"in-process synth {name} (fresh subprocess)",
+            wall,
+            "s",
+            None,
+            note="" if ok else "FAILED",
+        )
     print(f"  in-process synth, all stages   {inproc_total:6.2f} s", flush=True)
     row("in-process synth all stages", inproc_total, "s", 10, failed=not inproc_ok)
 
@@ -218,16 +274,20 @@ def bench_synth() -> None:
     t0 = time.perf_counter()
     subprocess.run([str(VENV_PYTHON), "-c", "pass"], cwd=ROOT, env=env, capture_output=True)
     py_start = time.perf_counter() - t0
-    proc = subprocess.run([str(VENV_PYTHON), "-c", _BUNDLE_ONLY], cwd=ROOT, env=pyenv,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [str(VENV_PYTHON), "-c", _BUNDLE_ONLY], cwd=ROOT, env=pyenv, capture_output=True, text=True
+    )
     try:
         bundle = float(proc.stdout.strip().splitlines()[-1])
         bundle_text = f"{bundle:.2f} s"
     except (ValueError, IndexError):
         bundle_text = f"n/a ({tail(proc.stderr, 1)[:200]})"
-    print(f"  fixed costs: `npx cdk --version` {cli_start:.2f} s; python start {py_start:.2f} s; "
-          f"asset bundling alone (uv export + uv pip install --target, warm uv cache) "
-          f"{bundle_text}", flush=True)
+    print(
+        f"  fixed costs: `npx cdk --version` {cli_start:.2f} s; python start {py_start:.2f} s; "
+        f"asset bundling alone (uv export + uv pip install --target, warm uv cache) "
+        f"{bundle_text}",
+        flush=True,
+    )
 
 
 # --------------------------------------------------------------------------------- 2./3. tests
@@ -260,10 +320,15 @@ def bench_cold() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-cold-") as tmp:
         tmpd = Path(tmp)
         clone = tmpd / "repo"
-        subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(ROOT), str(clone)],
-                       check=True)
-        commit = subprocess.run(["git", "-C", str(clone), "log", "-1", "--format=%h %s"],
-                                capture_output=True, text=True, check=True).stdout.strip()
+        subprocess.run(
+            ["git", "clone", "--quiet", "--no-hardlinks", str(ROOT), str(clone)], check=True
+        )
+        commit = subprocess.run(
+            ["git", "-C", str(clone), "log", "-1", "--format=%h %s"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         leftovers = [p for p in (".venv", "node_modules", ".build") if (clone / p).exists()]
         print(f"  cloned HEAD {commit!r} into {clone}", flush=True)
         if leftovers:
@@ -272,8 +337,10 @@ def bench_cold() -> None:
                 shutil.rmtree(clone / p)
         env = base_env(clone)
         caches = {
-            "UV_CACHE_DIR": "uv-cache", "npm_config_cache": "npm-cache",
-            "PIP_CACHE_DIR": "pip-cache", "XDG_CACHE_HOME": "xdg-cache",
+            "UV_CACHE_DIR": "uv-cache",
+            "npm_config_cache": "npm-cache",
+            "PIP_CACHE_DIR": "pip-cache",
+            "XDG_CACHE_HOME": "xdg-cache",
             "JSII_RUNTIME_PACKAGE_CACHE_ROOT": "jsii-cache",
         }
         for var, sub in caches.items():
@@ -284,10 +351,18 @@ def bench_cold() -> None:
         (tmpd / "make-test.log").write_text(output)
         print(f"  make test (cold)  {wall:6.2f} s  rc={rc}  {summary}", flush=True)
         if rc != 0:
-            print("  last lines of the cold run:\n    "
-                  + "\n    ".join(output.strip().splitlines()[-15:]), flush=True)
-    row(f"make test, cold (clone of {commit.split()[0]})", wall, "s", 180,
-        note="" if rc == 0 else f"rc={rc}: {summary}")
+            print(
+                "  last lines of the cold run:\n    "
+                + "\n    ".join(output.strip().splitlines()[-15:]),
+                flush=True,
+            )
+    row(
+        f"make test, cold (clone of {commit.split()[0]})",
+        wall,
+        "s",
+        180,
+        note="" if rc == 0 else f"rc={rc}: {summary}",
+    )
 
 
 # --------------------------------------------------------------------------------- 4. handler
@@ -340,8 +415,10 @@ def bench_handler(n: int, warmup: int, block: int) -> None:
     from tests.fakes import FakeBedrock
     from tests.runtime.conftest import LambdaContext, client_for, make_settings, rest_event
 
-    body = {"messages": [{"role": "user", "content": "hello there model, how are you today?"}],
-            "tier": "fast"}
+    body = {
+        "messages": [{"role": "user", "content": "hello there model, how are you today?"}],
+        "tier": "fast",
+    }
     with FakeBedrock() as server:
         settings = make_settings()
         client = client_for(server, settings.max_attempts)
@@ -362,8 +439,10 @@ def bench_handler(n: int, warmup: int, block: int) -> None:
         sent = server.last_request.body
         client.converse(**kwargs)
         same = sent == server.last_request.body
-        print(f"  converse arguments identical for both paths: {same}; modelId="
-              f"{kwargs['modelId']}", flush=True)
+        print(
+            f"  converse arguments identical for both paths: {same}; modelId={kwargs['modelId']}",
+            flush=True,
+        )
 
         def direct() -> None:
             client.converse(**kwargs)
@@ -392,7 +471,7 @@ def bench_handler(n: int, warmup: int, block: int) -> None:
                 refill(size)
                 server.reset()
                 order = [(direct, direct_ms), (via_handler, handler_ms)]
-                for fn, out in (reversed(order) if flip else order):
+                for fn, out in reversed(order) if flip else order:
                     _timed(fn, size, out)
                 flip = not flip
                 done += size
@@ -412,18 +491,28 @@ def bench_handler(n: int, warmup: int, block: int) -> None:
     d50, d99 = percentile(direct_ms, 0.5), percentile(direct_ms, 0.99)
     h50, h99 = percentile(handler_ms, 0.5), percentile(handler_ms, 0.99)
     s50, s99 = percentile(stub_ms, 0.5), percentile(stub_ms, 0.99)
-    print(f"  N={n} per path after {warmup} warm-up calls each; alternating blocks of {block} "
-          "(ABBA order);\n  stdout (fd 1) redirected to /dev/null while timing: Powertools "
-          "log lines and EMF metrics\n  are still formatted and written (write syscalls "
-          "counted), just not displayed.", flush=True)
+    print(
+        f"  N={n} per path after {warmup} warm-up calls each; alternating blocks of {block} "
+        "(ABBA order);\n  stdout (fd 1) redirected to /dev/null while timing: Powertools "
+        "log lines and EMF metrics\n  are still formatted and written (write syscalls "
+        "counted), just not displayed.",
+        flush=True,
+    )
     print(f"  {'path':<44}{'p50 ms':>9}{'p99 ms':>9}{'mean ms':>9}")
-    for label, values in (("boto3 converse direct", direct_ms),
-                          ("handler(event, context) full path", handler_ms),
-                          ("handler with in-memory converse (no HTTP)", stub_ms)):
-        print(f"  {label:<44}{percentile(values, .5):9.3f}{percentile(values, .99):9.3f}"
-              f"{statistics.fmean(values):9.3f}")
-    print(f"  handler overhead = handler - direct:  p50 {h50 - d50:+.3f} ms   "
-          f"p99 {h99 - d99:+.3f} ms", flush=True)
+    for label, values in (
+        ("boto3 converse direct", direct_ms),
+        ("handler(event, context) full path", handler_ms),
+        ("handler with in-memory converse (no HTTP)", stub_ms),
+    ):
+        print(
+            f"  {label:<44}{percentile(values, 0.5):9.3f}{percentile(values, 0.99):9.3f}"
+            f"{statistics.fmean(values):9.3f}"
+        )
+    print(
+        f"  handler overhead = handler - direct:  p50 {h50 - d50:+.3f} ms   "
+        f"p99 {h99 - d99:+.3f} ms",
+        flush=True,
+    )
     row("boto3 converse direct p50 / p99", d50, "ms", None, note=f"p99 {d99:.3f} ms")
     row("handler full path p50 / p99", h50, "ms", None, note=f"p99 {h99:.3f} ms")
     row("handler overhead p50", h50 - d50, "ms", 1)
@@ -452,27 +541,52 @@ def bench_import(runs: int) -> None:
     env = _import_env()
     python = str(VENV_PYTHON)
     # One untimed run writes lambda/**/__pycache__ (site-packages was compiled by uv sync).
-    subprocess.run([python, "-c", _IMPORT_SNIPPET], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [python, "-c", _IMPORT_SNIPPET], cwd=ROOT, env=env, check=True, capture_output=True
+    )
     inner: list[float] = []
     outer: list[float] = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        proc = subprocess.run([python, "-c", _IMPORT_SNIPPET], cwd=ROOT, env=env, check=True,
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            [python, "-c", _IMPORT_SNIPPET],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         outer.append((time.perf_counter() - t0) * 1000)
         inner.append(float(proc.stdout.strip()) * 1000)
-    print(f"  {runs} fresh {python} subprocesses, PYTHONPATH=lambda, env "
-          f"{', '.join(LAMBDA_ENV)}", flush=True)
-    print(f"  import handlers.chat: median {statistics.median(inner):.1f} ms, "
-          f"min {min(inner):.1f} ms (all: {', '.join(f'{v:.0f}' for v in inner)})")
-    print(f"  whole process (interpreter start + import + exit): median "
-          f"{statistics.median(outer):.1f} ms, min {min(outer):.1f} ms", flush=True)
-    row("import handlers.chat (median)", statistics.median(inner), "ms", 400,
-        note=f"min {min(inner):.0f} ms")
+    print(
+        f"  {runs} fresh {python} subprocesses, PYTHONPATH=lambda, env {', '.join(LAMBDA_ENV)}",
+        flush=True,
+    )
+    print(
+        f"  import handlers.chat: median {statistics.median(inner):.1f} ms, "
+        f"min {min(inner):.1f} ms (all: {', '.join(f'{v:.0f}' for v in inner)})"
+    )
+    print(
+        f"  whole process (interpreter start + import + exit): median "
+        f"{statistics.median(outer):.1f} ms, min {min(outer):.1f} ms",
+        flush=True,
+    )
+    row(
+        "import handlers.chat (median)",
+        statistics.median(inner),
+        "ms",
+        400,
+        note=f"min {min(inner):.0f} ms",
+    )
 
-    proc = subprocess.run([python, "-X", "importtime", "-c", "import handlers.chat"], cwd=ROOT,
-                          env=env, capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [python, "-X", "importtime", "-c", "import handlers.chat"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     entries: list[tuple[int, int, str]] = []
     for line in proc.stderr.splitlines():
         if not line.startswith("import time:") or "self [us]" in line:
@@ -484,10 +598,12 @@ def bench_import(runs: int) -> None:
         top = name.strip().split(".")[0]
         by_package[top] = by_package.get(top, 0) + self_us
     total_self = sum(by_package.values())
-    print(f"  -X importtime (one run; sum of self times {total_self / 1000:.1f} ms, "
-          "importtime itself adds overhead):")
+    print(
+        f"  -X importtime (one run; sum of self times {total_self / 1000:.1f} ms, "
+        "importtime itself adds overhead):"
+    )
     print("  top 10 imports by cumulative time (ms, a parent includes its children):")
-    for self_us, cum_us, name in sorted(entries, key=lambda e: -e[1])[:10]:
+    for _self_us, cum_us, name in sorted(entries, key=lambda e: -e[1])[:10]:
         print(f"    {cum_us / 1000:8.1f}  {name.rstrip()}")
     print("  top 10 modules by self time (ms):")
     for self_us, _, name in sorted(entries, key=lambda e: -e[0])[:10]:
@@ -500,12 +616,17 @@ def bench_import(runs: int) -> None:
 
 # --------------------------------------------------------------------------------- main
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", action="append", choices=SECTIONS,
-                        help="run only this section (repeatable)")
-    parser.add_argument("--cold", action="store_true",
-                        help="also run the cold `make test` (downloads packages; minutes)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--only", action="append", choices=SECTIONS, help="run only this section (repeatable)"
+    )
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="also run the cold `make test` (downloads packages; minutes)",
+    )
     parser.add_argument("-n", type=int, default=2000, help="handler calls per path")
     parser.add_argument("--warmup", type=int, default=200, help="handler warm-up calls")
     parser.add_argument("--block", type=int, default=100, help="alternation block size")
@@ -516,13 +637,18 @@ def main() -> int:
         chosen.append("cold")
 
     env = base_env()
-    print(f"bench-run: {time.strftime('%Y-%m-%d %H:%M:%S %z')}  host {platform.node()}  "
-          f"nproc {os.cpu_count()}  {platform.machine()}")
-    print(f"  python (.venv) {tool_version([str(VENV_PYTHON), '--version'], env)}; "
-          f"node {tool_version(['node', '--version'], env)} "
-          f"({shutil.which('node', path=env['PATH'])}); "
-          f"cdk {tool_version(['npx', 'cdk', '--version'], env)}; "
-          f"{tool_version(['uv', '--version'], env)}", flush=True)
+    print(
+        f"bench-run: {time.strftime('%Y-%m-%d %H:%M:%S %z')}  host {platform.node()}  "
+        f"nproc {os.cpu_count()}  {platform.machine()}"
+    )
+    print(
+        f"  python (.venv) {tool_version([str(VENV_PYTHON), '--version'], env)}; "
+        f"node {tool_version(['node', '--version'], env)} "
+        f"({shutil.which('node', path=env['PATH'])}); "
+        f"cdk {tool_version(['npx', 'cdk', '--version'], env)}; "
+        f"{tool_version(['uv', '--version'], env)}",
+        flush=True,
+    )
 
     if "synth" in chosen:
         bench_synth()

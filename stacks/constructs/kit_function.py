@@ -38,6 +38,7 @@ RUNTIME = lambda_.Runtime.PYTHON_3_14
 PYTHON_VERSION = "3.14"
 ARCHITECTURE = lambda_.Architecture.ARM_64
 _EXCLUDE = ("__pycache__", "*.pyc", ".pytest_cache")
+DEPS_CACHE = ROOT / ".build" / "lambda-deps"
 
 
 def _asset_hash() -> str:
@@ -51,58 +52,82 @@ def _asset_hash() -> str:
 
 @jsii.implements(ILocalBundling)
 class _UvLocalBundling:
-    """Installs the locked ``lambda`` group for linux/arm64 with uv, then copies the sources."""
+    """Installs the locked ``lambda`` group for linux/arm64 with uv, then copies the sources.
+
+    The installed dependencies are cached in ``.build/lambda-deps/<lock digest>``: they change
+    only with ``uv.lock``, so later synths (and other stages) copy them instead of installing.
+    """
 
     def try_bundle(self, output_dir: str, _options: Any = None) -> bool:
-        uv = shutil.which("uv", path=str(ROOT / ".build" / "tools" / "bin")) or shutil.which("uv")
-        if uv is None:
-            raise RuntimeError("bundling the Lambda asset needs uv: run `make synth` once")
-        with tempfile.TemporaryDirectory() as tmp:
-            requirements = Path(tmp) / "requirements.txt"
-            subprocess.run(
-                [
-                    uv,
-                    "export",
-                    "--frozen",
-                    "--only-group",
-                    "lambda",
-                    "--no-hashes",
-                    "--no-emit-project",
-                    "--no-header",
-                    "-o",
-                    str(requirements),
-                ],
-                cwd=ROOT,
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
-            subprocess.run(
-                [
-                    uv,
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--no-deps",
-                    "--requirement",
-                    str(requirements),
-                    "--target",
-                    output_dir,
-                    "--python-platform",
-                    "aarch64-manylinux2014",
-                    "--python-version",
-                    PYTHON_VERSION,
-                    "--only-binary",
-                    ":all:",
-                ],
-                # No bytecode: this machine's Python cannot write the Lambda runtime's .pyc files.
-                cwd=ROOT,
-                check=True,
-                env={**os.environ, "UV_COMPILE_BYTECODE": "0"},
-            )
+        deps = _dependencies()
+        shutil.copytree(deps, output_dir, dirs_exist_ok=True, copy_function=_link_or_copy)
         shutil.copytree(
             LAMBDA_DIR, output_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*_EXCLUDE)
         )
         return True
+
+
+def _dependencies() -> Path:
+    key = hashlib.sha256(LOCK_FILE.read_bytes() + PYTHON_VERSION.encode()).hexdigest()[:16]
+    target = DEPS_CACHE / key
+    if target.is_dir():
+        return target
+    uv = shutil.which("uv", path=str(ROOT / ".build" / "tools" / "bin")) or shutil.which("uv")
+    if uv is None:
+        raise RuntimeError("bundling the Lambda asset needs uv: run `make synth` once")
+    DEPS_CACHE.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=DEPS_CACHE) as tmp:
+        requirements = Path(tmp) / "requirements.txt"
+        subprocess.run(
+            [
+                uv,
+                "export",
+                "--frozen",
+                "--only-group",
+                "lambda",
+                "--no-hashes",
+                "--no-emit-project",
+                "--no-header",
+                "-o",
+                str(requirements),
+            ],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        staging = Path(tmp) / "site"
+        subprocess.run(
+            [
+                uv,
+                "pip",
+                "install",
+                "--quiet",
+                "--no-deps",
+                "--requirement",
+                str(requirements),
+                "--target",
+                str(staging),
+                "--python-platform",
+                "aarch64-manylinux2014",
+                "--python-version",
+                PYTHON_VERSION,
+                "--only-binary",
+                ":all:",
+            ],
+            # No bytecode: this machine's Python cannot write the Lambda runtime's .pyc files.
+            cwd=ROOT,
+            check=True,
+            env={**os.environ, "UV_COMPILE_BYTECODE": "0"},
+        )
+        staging.rename(target)  # atomic: a half-built cache is never used
+    return target
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
 
 
 def runtime_code() -> lambda_.Code:
