@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Environment, Stage, Tags
+from aws_cdk import Environment, Stack, Stage, Tags
 from constructs import Construct
 
 from stacks.api_stack import ApiStack
@@ -56,5 +56,5 @@ class KitStage(Stage):
             Tags.of(self).add(key, value)
 
     @property
-    def stacks(self) -> list:
+    def stacks(self) -> list[Stack]:
         return [self.platform, self.guardrails, self.api]
