@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from stacks.catalog import PROFILE_PREFIXES, Catalog, ModelSpec, load_catalog
+from stacks.catalog import PROFILE_PREFIXES, Catalog, ProfilePrefix, load_catalog
 
 DEFAULT_STAGE = "dev"
 STAGE_NAME = r"^[a-z][a-z0-9-]{0,19}$"
@@ -108,7 +108,7 @@ class ModelRef(_Strict):
     """One enabled model and how it is reached from the stage's region."""
 
     id: str
-    profile: Literal["us", "eu", "apac", "jp", "au", "global"] | None = None
+    profile: ProfilePrefix | None = None
     """Cross-region profile prefix; ``null`` invokes the model in the stage's region."""
 
 
@@ -229,14 +229,8 @@ class StageConfig(_Strict):
         assert self.region is not None  # the loader fills it or fails
         return self.region
 
-    def model(self, model_id: str) -> ModelRef:
-        return next(m for m in self.models if m.id == model_id)
-
     def chat_models(self, catalog: Catalog) -> list[ModelRef]:
         return [m for m in self.models if catalog.models[m.id].kind == "chat"]
-
-    def spec(self, model_id: str, catalog: Catalog | None = None) -> ModelSpec:
-        return (catalog or load_catalog()).models[model_id]
 
 
 # --------------------------------------------------------------------------- loading

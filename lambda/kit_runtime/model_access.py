@@ -342,7 +342,7 @@ def check_model_access(
                 accept=accept_marketplace_agreements,
             )
         )
-    flat = [p for m in wanted for p in _unique(problems[m.model_id])]
+    flat = [p for m in wanted for p in dict.fromkeys(problems[m.model_id])]
     if flat:
         raise ModelAccessError(region, flat)
     return result
@@ -507,14 +507,6 @@ def _diagnose(
             )
         found.append(Problem(m.model_id, f"agreementAvailability {a.agreement}{detail}", remedy))
     return found
-
-
-def _unique(problems: list[Problem]) -> list[Problem]:
-    out: list[Problem] = []
-    for p in problems:
-        if p not in out:
-            out.append(p)
-    return out
 
 
 def _error_code(exc: BaseException) -> str:

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ _EXCLUDE = ("__pycache__", "*.pyc", ".pytest_cache")
 DEPS_CACHE = ROOT / ".build" / "lambda-deps"
 
 
+@cache
 def _asset_hash() -> str:
     """Hash of the runtime sources and the lock file, so a dependency bump redeploys."""
     digest = hashlib.sha256(LOCK_FILE.read_bytes())
