@@ -1,0 +1,49 @@
+"""Catalog facts the runtime needs, shipped inside the Lambda asset (not in the environment).
+
+The deploy code writes this document as ``kit_runtime/contracts/catalog.json`` into the asset
+when it bundles; the runtime reads it once per execution environment.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from kit_runtime.contracts.common import Contract
+
+FILE_NAME = "catalog.json"
+
+
+class TokenPrices(Contract):
+    """On-demand USD per million tokens."""
+
+    input_per_mtok: float = Field(ge=0)
+    output_per_mtok: float = Field(ge=0)
+    cache_read_per_mtok: float | None = Field(default=None, ge=0)
+    cache_write_per_mtok: float | None = Field(default=None, ge=0)
+
+
+class ModelFacts(Contract):
+    """What the runtime must know about one catalog model."""
+
+    name: str
+    kind: str
+    max_output_tokens: int | None = Field(default=None, gt=0)
+    streaming: bool
+    tool_use: bool
+    input_modalities: tuple[str, ...]
+    prices: TokenPrices
+    """In-region and geographic-profile prices."""
+    global_prices: TokenPrices | None = None
+    """Prices through the ``global`` profile, where they differ."""
+
+    def prices_for(self, profile: str | None) -> TokenPrices:
+        """The price list that applies when invoking through ``profile``."""
+        if profile == "global" and self.global_prices is not None:
+            return self.global_prices
+        return self.prices
+
+
+class RuntimeCatalog(Contract):
+    """Every catalog model's runtime facts, keyed by model id."""
+
+    models: dict[str, ModelFacts]

@@ -1,0 +1,78 @@
+"""Settings of the chat function: the stage facts its stack writes into ``KIT_SETTINGS``.
+
+Only stage facts live here (ARNs, tiers, limits, the time budget); catalog facts (prices,
+output caps) ship in the asset (``contracts.catalog``). The stack builds this model and the
+runtime parses it, so the two can never disagree on a field.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from kit_runtime.contracts.common import Contract, Tier
+
+ENV_VAR = "KIT_SETTINGS"
+
+
+class ModelRoute(Contract):
+    """How the stage reaches one enabled chat model."""
+
+    invoke_arn: str = Field(min_length=1)
+    """The model's application inference profile ARN (what Converse is called with)."""
+    profile: str | None = None
+    """The system profile prefix behind it (``us``, ``global``...), ``None`` in-region."""
+
+
+class GuardrailRef(Contract):
+    """The pinned guardrail version every model call carries."""
+
+    arn: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+
+
+class RequestLimits(Contract):
+    """Bounds on one request body, enforced by the handler whatever the Content-Type."""
+
+    max_body_bytes: int = Field(gt=0)
+    max_messages: int = Field(gt=0)
+    max_content_blocks: int = Field(gt=0)
+    """Content blocks per message."""
+    max_text_chars: int = Field(gt=0)
+    """Characters per text block (and of the system prompt)."""
+    max_stop_sequences: int = Field(ge=0)
+    max_stop_sequence_chars: int = Field(gt=0)
+    max_images: int = Field(ge=0)
+    """Images per request."""
+    max_image_bytes: int = Field(gt=0)
+    """Decoded bytes per image."""
+
+
+class TimeBudget(Contract):
+    """One request's time, derived at synth from ``api.integration_timeout_seconds``.
+
+    The runtime answers with its own JSON error ``safety_margin_ms`` before the gateway would
+    cut the connection, and never starts an attempt that cannot finish in the time left.
+    """
+
+    integration_timeout_ms: int = Field(gt=0)
+    safety_margin_ms: int = Field(ge=0)
+    connect_timeout_seconds: float = Field(gt=0)
+    read_timeout_seconds: float = Field(gt=0)
+    max_attempts: int = Field(ge=1)
+    backoff_base_ms: int = Field(ge=0)
+    backoff_max_ms: int = Field(ge=0)
+
+
+class ChatSettings(Contract):
+    """Everything the chat runtime knows about its stage."""
+
+    stage: str
+    models: dict[str, ModelRoute] = Field(min_length=1)
+    tiers: dict[Tier, str]
+    default_tier: Tier
+    default_max_tokens: int = Field(gt=0)
+    max_tokens_limit: int = Field(gt=0)
+    guardrail: GuardrailRef
+    log_prompts: bool = False
+    limits: RequestLimits
+    budget: TimeBudget
