@@ -3,12 +3,16 @@
 
 import os
 import sys
+from pathlib import Path
 
-from aws_cdk import App
+# The deploy code reads the runtime's contracts (lambda/kit_runtime/contracts), defined once.
+sys.path.insert(0, str(Path(__file__).resolve().parent / "lambda"))
 
-from stacks.app_builder import build_app
-from stacks.catalog import CatalogError
-from stacks.config import ConfigError
+from aws_cdk import App  # noqa: E402
+
+from stacks.app_builder import build_app  # noqa: E402
+from stacks.catalog import CatalogError  # noqa: E402
+from stacks.config import ConfigError  # noqa: E402
 
 app = App()
 try:

@@ -172,7 +172,7 @@ print(json.dumps({"import_s": t1 - t0, "libs_s": t2 - t1, "synth_s": t3 - t2, "p
 
 _BUNDLE_ONLY = """
 import sys, tempfile, time
-from stacks.constructs.kit_function import _UvLocalBundling
+from stacks.core.lambda_asset import _UvLocalBundling
 with tempfile.TemporaryDirectory() as out:
     t0 = time.perf_counter()
     _UvLocalBundling().try_bundle(out, None)

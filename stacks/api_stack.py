@@ -11,7 +11,7 @@ from stacks.config import StageConfig
 from stacks.constructs.chat_api import ChatApi
 from stacks.constructs.guardrail import StageGuardrail
 from stacks.constructs.inference_profiles import ApplicationProfiles
-from stacks.constructs.kit_function import KitFunction
+from stacks.core.function import KitFunction
 from stacks.iam import bedrock_invoke_statements
 from stacks.runtime_settings import runtime_settings
 

@@ -9,7 +9,7 @@ from stacks.api_stack import ApiStack
 from stacks.catalog import Catalog
 from stacks.config import StageConfig
 from stacks.constructs.inference_profiles import cost_tags
-from stacks.constructs.kit_function import runtime_code
+from stacks.core.lambda_asset import runtime_code
 from stacks.guardrail_stack import GuardrailStack
 from stacks.platform_stack import PlatformStack
 

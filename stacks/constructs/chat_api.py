@@ -9,7 +9,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from stacks.config import StageConfig
-from stacks.constructs.kit_function import retention
+from stacks.core.function import retention
 from stacks.nag import acknowledge
 
 # JSON schema API Gateway checks before Lambda runs (shape only; the runtime checks the rest).

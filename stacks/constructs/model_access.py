@@ -29,7 +29,7 @@ from constructs import Construct
 
 from stacks.catalog import Catalog
 from stacks.config import StageConfig
-from stacks.constructs.kit_function import KitFunction, retention
+from stacks.core.function import KitFunction, retention
 from stacks.nag import acknowledge
 
 HANDLER = "handlers.model_access.handler"

@@ -1,0 +1,34 @@
+"""The catalog facts the runtime needs, as the contract shipped inside the Lambda asset."""
+
+from __future__ import annotations
+
+from kit_runtime.contracts.catalog import ModelFacts, RuntimeCatalog, TokenPrices
+from stacks.catalog import Catalog, Prices
+
+
+def _prices(prices: Prices) -> TokenPrices:
+    return TokenPrices(
+        input_per_mtok=prices.input_per_mtok,
+        output_per_mtok=prices.output_per_mtok,
+        cache_read_per_mtok=prices.cache_read_per_mtok,
+        cache_write_per_mtok=prices.cache_write_per_mtok,
+    )
+
+
+def runtime_catalog(catalog: Catalog) -> RuntimeCatalog:
+    """Every catalog model's runtime facts (prices, output cap, features)."""
+    return RuntimeCatalog(
+        models={
+            spec.id: ModelFacts(
+                name=spec.name,
+                kind=spec.kind,
+                max_output_tokens=spec.max_output_tokens,
+                streaming=spec.streaming,
+                tool_use=spec.tool_use,
+                input_modalities=tuple(spec.input_modalities),
+                prices=_prices(spec.prices),
+                global_prices=_prices(spec.global_prices) if spec.global_prices else None,
+            )
+            for spec in catalog.models.values()
+        }
+    )
