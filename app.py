@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""CDK entry point: load the stage's config, build its stage, run the cdk-nag packs."""
+"""CDK entry point: load the chosen stage's config, build its stage, attach the cdk-nag packs."""
 
 import os
 import sys
@@ -13,19 +13,15 @@ from aws_cdk import App  # noqa: E402
 from stacks.app_builder import build_app  # noqa: E402
 from stacks.catalog import CatalogError  # noqa: E402
 from stacks.config import ConfigError  # noqa: E402
+from stacks.core.settings import EnvironmentTooLarge  # noqa: E402
 
 app = App()
 try:
-    build_app(
-        app,
-        context={
-            "stages": app.node.try_get_context("stages"),
-            "stage": app.node.try_get_context("stage"),
-        },
-        env=os.environ,
-    )
+    build_app(app, context=app.node.get_all_context(), env=os.environ)
 except ConfigError as error:
     sys.exit(f"cdk.json: {error}")
 except CatalogError as error:
     sys.exit(f"model catalog: {error}")
+except EnvironmentTooLarge as error:
+    sys.exit(f"cdk.json: {error}")
 app.synth()

@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
-from aws_cdk import App, Validations
+from aws_cdk import Annotations, App, Validations
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
-from stacks.catalog import load_catalog
-from stacks.config import StageConfig, load_stage_config
+from stacks.catalog import Catalog
+from stacks.config import StagePlan, load_plan
 from stacks.stage import KitStage
 
 
 def build_app(
-    app: App, *, context: Mapping[str, Any], env: Mapping[str, str]
-) -> tuple[StageConfig, KitStage]:
+    app: App,
+    *,
+    context: Mapping[str, Any],
+    env: Mapping[str, str],
+    catalog: Catalog | None = None,
+    today: date | None = None,
+) -> tuple[StagePlan, KitStage]:
     """Validate the chosen stage's config and add its stage and the cdk-nag packs to ``app``."""
-    catalog = load_catalog()
-    config = load_stage_config(context, env, catalog)
-    stage = KitStage(app, config=config, catalog=catalog)
+    plan = load_plan(context, env, catalog, today=today)
+    stage = KitStage(app, plan=plan)
+    for warning in plan.warnings:
+        Annotations.of(stage).add_warning_v2("kit:config", warning)
     Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
-    return config, stage
+    return plan, stage

@@ -1,58 +1,60 @@
-"""One deployment stage: its stacks, split by lifecycle, and its tags."""
+"""One deployment stage: the only place its stacks meet."""
 
 from __future__ import annotations
 
-from aws_cdk import Environment, Stack, Stage, Tags
+from aws_cdk import (
+    CrossStackReferences,
+    Environment,
+    ReferenceStrength,
+    Stack,
+    Stage,
+    Tags,
+)
 from constructs import Construct
 
-from stacks.api_stack import ApiStack
-from stacks.catalog import Catalog
-from stacks.config import StageConfig
-from stacks.constructs.inference_profiles import cost_tags
+from stacks.api.stack import ApiStack
+from stacks.config import StagePlan
 from stacks.core.lambda_asset import runtime_code
-from stacks.guardrail_stack import GuardrailStack
-from stacks.platform_stack import PlatformStack
-
-
-def stage_id(config: StageConfig) -> str:
-    """The construct id (and stack-name prefix) of a stage, e.g. ``kit-dev``."""
-    return f"kit-{config.name}"
+from stacks.core.naming import stage_id
+from stacks.core.tags import cost_tags
+from stacks.guardrails.stack import GuardrailStack
+from stacks.platform.stack import PlatformStack
 
 
 class KitStage(Stage):
-    """Everything one stage deploys. Later capabilities add their stacks here."""
+    """Everything one stage deploys, stacks split by lifecycle. Later capabilities add theirs.
 
-    def __init__(self, scope: Construct, *, config: StageConfig, catalog: Catalog) -> None:
+    Cross-stack values are weak references (``Fn::GetStackOutput``, no exports): a changed
+    or removed producer value never blocks an update; each consumer carries a digest of what
+    it reads so it is updated in the same deploy (docs/decisions.md).
+    """
+
+    def __init__(self, scope: Construct, *, plan: StagePlan) -> None:
         super().__init__(
-            scope,
-            stage_id(config),
-            env=Environment(account=config.account, region=config.resolved_region),
+            scope, stage_id(plan.name), env=Environment(account=plan.account, region=plan.region)
         )
+        CrossStackReferences.of(self).consume(ReferenceStrength.WEAK)
+        what = f"bedrock-cdk-kit {plan.name}"
         self.platform = PlatformStack(
             self,
             "Platform",
-            config=config,
-            catalog=catalog,
+            plan=plan,
             code=runtime_code(),
-            description=f"bedrock-cdk-kit {config.name}: model access and inference profiles",
+            description=f"{what}: model access and inference profiles",
         )
         self.guardrails = GuardrailStack(
-            self,
-            "Guardrails",
-            config=config,
-            description=f"bedrock-cdk-kit {config.name}: guardrail",
+            self, "Guardrails", plan=plan, description=f"{what}: guardrail"
         )
         self.api = ApiStack(
             self,
             "Api",
-            config=config,
-            catalog=catalog,
+            plan=plan,
             code=runtime_code(),
             profiles=self.platform.profiles,
             guardrail=self.guardrails.guardrail,
-            description=f"bedrock-cdk-kit {config.name}: chat API",
+            description=f"{what}: API",
         )
-        for key, value in cost_tags(config).items():
+        for key, value in cost_tags(plan.config).items():
             Tags.of(self).add(key, value)
 
     @property

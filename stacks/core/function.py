@@ -2,22 +2,60 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+from pydantic import BaseModel
 
-from stacks.config import StageConfig
+from stacks.config import StagePlan
 from stacks.core.lambda_asset import ARCHITECTURE, RUNTIME
-from stacks.nag import acknowledge
+from stacks.core.logs import retained_log_group
+from stacks.core.nag import acknowledge
+from stacks.core.settings import check_environment, render_json
+
+METRICS_NAMESPACE = "BedrockKit"
+SETTINGS_VARIABLE = "KIT_SETTINGS"
+UPSTREAM_VARIABLE = "KIT_UPSTREAM"
+
+Invocation = Literal["sync", "async"]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a function runs in a VPC (the private-networking issue fills it in)."""
+
+    vpc: ec2.IVpc
+    subnets: ec2.SubnetSelection
+    security_groups: tuple[ec2.ISecurityGroup, ...]
 
 
 class KitFunction(Construct):
-    """A Lambda function of the kit: arm64, shared asset, its own retained log group and role.
+    """A Lambda function of the kit: arm64, the shared asset, its own retained log group and role.
 
-    Every kit function is invoked synchronously; one that is invoked asynchronously must add
-    a dead-letter queue instead of inheriting the DLQ acknowledgment below.
+    Parameters
+    ----------
+    plan:
+        The stage plan (log retention, log level, memory).
+    code:
+        The shared asset (``runtime_code()``, once per stack).
+    handler, description, service:
+        The entry point, a description and the Powertools service name.
+    invocation:
+        ``sync`` (API Gateway, custom-resource provider: the caller receives every failure)
+        or ``async`` (events: failures go to a dead-letter queue this construct creates).
+    settings:
+        The function's settings contract, rendered into ``KIT_SETTINGS``.
+    upstream:
+        A digest of the values other stacks hand this function; it changes whenever one of
+        them may have changed, so CloudFormation updates the function (and re-reads them).
+    placement:
+        VPC placement; ``None`` runs outside a VPC.
 
     The role starts with only the permission to write its own log group; callers grant the
     rest where constructs are composed.
@@ -28,29 +66,27 @@ class KitFunction(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        config: StageConfig,
+        plan: StagePlan,
         code: lambda_.Code,
         handler: str,
         description: str,
         service: str,
-        environment: dict[str, str] | None = None,
-        timeout: Duration | None = None,
+        invocation: Invocation,
+        settings: BaseModel | None = None,
+        upstream: str | None = None,
+        timeout: Duration,
         memory_mb: int | None = None,
         reserved_concurrency: int | None = None,
+        placement: Placement | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        rt = config.runtime
-        self.log_group = logs.LogGroup(
-            self,
-            "Logs",
-            retention=retention(rt.log_retention_days),
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        rt = plan.config.runtime
+        self.log_group = retained_log_group(self, "Logs", days=rt.log_retention_days)
         self.role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"{description} ({config.name})",
+            description=f"{description} ({plan.name})",
         )
         self.role.add_to_policy(
             iam.PolicyStatement(
@@ -61,11 +97,16 @@ class KitFunction(Construct):
         )
         env = {
             "POWERTOOLS_SERVICE_NAME": service,
-            "POWERTOOLS_METRICS_NAMESPACE": "BedrockKit",
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": rt.log_level,
-            "KIT_STAGE": config.name,
-            **(environment or {}),
+            "KIT_STAGE": plan.name,
         }
+        if settings is not None:
+            env[SETTINGS_VARIABLE] = render_json(settings)
+        if upstream is not None:
+            env[UPSTREAM_VARIABLE] = upstream
+        check_environment(f"{plan.name}/{construct_id}", env)
+        self.dead_letter_queue = self._dead_letter_queue() if invocation == "async" else None
         self.function = lambda_.Function(
             self,
             "Function",
@@ -78,18 +119,23 @@ class KitFunction(Construct):
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
             tracing=lambda_.Tracing.ACTIVE,
-            timeout=timeout or Duration.seconds(rt.timeout_seconds),
+            timeout=timeout,
             memory_size=memory_mb or rt.memory_mb,
             reserved_concurrent_executions=reserved_concurrency,
             environment=env,
+            dead_letter_queue=self.dead_letter_queue,
+            vpc=placement.vpc if placement else None,
+            vpc_subnets=placement.subnets if placement else None,
+            security_groups=list(placement.security_groups) if placement else None,
         )
-        acknowledge(
-            self.function,
-            "Serverless-LambdaDLQ",
-            "Kit functions are invoked synchronously (API Gateway proxy, custom-resource "
-            "provider): the caller receives every failure, and a DLQ only applies to "
-            "asynchronous invocations.",
-        )
+        if invocation == "sync":
+            acknowledge(
+                self.function,
+                "Serverless-LambdaDLQ",
+                "This function is invoked synchronously (API Gateway proxy or the custom-"
+                "resource provider): the caller receives every failure, and a DLQ only "
+                "applies to asynchronous invocations.",
+            )
         acknowledge(
             self.role,
             "AwsSolutions-IAM5[Resource::*]",
@@ -97,33 +143,19 @@ class KitFunction(Construct):
             "permissions (added by Tracing.ACTIVE).",
         )
 
-
-_RETENTION = {
-    1: "ONE_DAY",
-    3: "THREE_DAYS",
-    5: "FIVE_DAYS",
-    7: "ONE_WEEK",
-    14: "TWO_WEEKS",
-    30: "ONE_MONTH",
-    60: "TWO_MONTHS",
-    90: "THREE_MONTHS",
-    120: "FOUR_MONTHS",
-    150: "FIVE_MONTHS",
-    180: "SIX_MONTHS",
-    365: "ONE_YEAR",
-    400: "THIRTEEN_MONTHS",
-    545: "EIGHTEEN_MONTHS",
-    731: "TWO_YEARS",
-    1096: "THREE_YEARS",
-    1827: "FIVE_YEARS",
-    2192: "SIX_YEARS",
-    2557: "SEVEN_YEARS",
-    2922: "EIGHT_YEARS",
-    3288: "NINE_YEARS",
-    3653: "TEN_YEARS",
-}
-
-
-def retention(days: int) -> logs.RetentionDays:
-    """The CloudWatch retention enum for a day count the config loader has validated."""
-    return getattr(logs.RetentionDays, _RETENTION[days])
+    def _dead_letter_queue(self) -> sqs.Queue:
+        queue = sqs.Queue(
+            self,
+            "DeadLetters",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        acknowledge(
+            queue,
+            "AwsSolutions-SQS3",
+            "This queue is itself the dead-letter queue of an asynchronously invoked "
+            "function; a DLQ of a DLQ would only move the same failed events again.",
+        )
+        return queue

@@ -5,11 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 
-from aws_cdk import Fn
+from aws_cdk import CfnDeletionPolicy, Fn
 from aws_cdk import aws_bedrock as bedrock
 from constructs import Construct
 
-from stacks.config import GuardrailConfig
+from stacks.config.guardrails import GuardrailConfig
+from stacks.core.naming import digest, resource_name
+from stacks.core.settings import GUARDRAIL_ARN_MAX, GUARDRAIL_VERSION_MAX, bounded
+
+# Guardrail Name: [0-9a-zA-Z-_]{1,50} (AWS::Bedrock::Guardrail; checked 2026-11-30).
+NAME_MAX = 50
 
 _FILTER_TYPES = {
     "hate": "HATE",
@@ -25,7 +30,15 @@ class StageGuardrail(Construct):
 
     The version's description carries a digest of the guardrail config, so any config change
     replaces the version resource and CloudFormation publishes a new numbered version; the IAM
-    condition and the runtime follow it in the same deployment.
+    condition and the runtime follow it in the same deployment. Superseded versions are
+    retained (never deleted by CloudFormation), so a function still running with the old
+    version during a rollout keeps working; docs/operations.md says how to delete them.
+
+    Attributes
+    ----------
+    revision:
+        A digest of everything that decides the guardrail's ARN and version; consumers in
+        other stacks carry it so they are updated whenever one of them changes.
     """
 
     def __init__(
@@ -35,25 +48,29 @@ class StageGuardrail(Construct):
         self.guardrail = bedrock.CfnGuardrail(
             self,
             "Guardrail",
-            name=f"kit-{stage}",
+            name=resource_name(stage, max_length=NAME_MAX),
             description=f"bedrock-cdk-kit guardrail for stage {stage}",
             blocked_input_messaging=config.blocked_input_message,
             blocked_outputs_messaging=config.blocked_output_message,
             content_policy_config=self._content_policy(config),
             sensitive_information_policy_config=self._pii_policy(config),
         )
-        digest = hashlib.sha256(
+        config_digest = hashlib.sha256(
             json.dumps(config.model_dump(mode="json"), sort_keys=True).encode()
         ).hexdigest()[:16]
         self.version = bedrock.CfnGuardrailVersion(
             self,
             "Version",
             guardrail_identifier=self.guardrail.attr_guardrail_id,
-            description=f"config {digest}",
+            description=f"config {config_digest}",
         )
-        self.guardrail_arn: str = self.guardrail.attr_guardrail_arn
+        # A new config replaces the version resource; the old version stays published.
+        self.version.cfn_options.deletion_policy = CfnDeletionPolicy.RETAIN
+        self.version.cfn_options.update_replace_policy = CfnDeletionPolicy.RETAIN
+        self.revision = digest(self.guardrail.name, config_digest)
+        self.guardrail_arn: str = bounded(self.guardrail.attr_guardrail_arn, GUARDRAIL_ARN_MAX)
         self.guardrail_id: str = self.guardrail.attr_guardrail_id
-        self.version_number: str = self.version.attr_version
+        self.version_number: str = bounded(self.version.attr_version, GUARDRAIL_VERSION_MAX)
         self.version_arn: str = Fn.join(":", [self.guardrail_arn, self.version_number])
 
     @staticmethod

@@ -12,8 +12,7 @@ from collections.abc import Sequence
 from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 
-from stacks.catalog import Catalog
-from stacks.config import ModelRef
+from stacks.config import ModelPlan
 
 INVOKE_ACTIONS = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")
 GUARDRAIL_CONDITION_KEY = "bedrock:GuardrailIdentifier"
@@ -32,7 +31,7 @@ def system_profile_arn(region: str, prefix: str, model_id: str) -> str:
     )
 
 
-def model_resource_arns(*, catalog: Catalog, model: ModelRef, region: str) -> list[str]:
+def model_resource_arns(*, model: ModelPlan, region: str) -> list[str]:
     """Every ARN a request for ``model`` from ``region`` is authorized against.
 
     In-region: the foundation model in ``region``. Through a profile: the system profile in
@@ -40,7 +39,6 @@ def model_resource_arns(*, catalog: Catalog, model: ModelRef, region: str) -> li
     ``global`` profile routes to any commercial region, which AWS expresses with the
     region-less foundation-model ARN.
     """
-    spec = catalog.models[model.id]
     if model.profile is None:
         return [foundation_model_arn(region, model.id)]
     arns = [system_profile_arn(region, model.profile, model.id)]
@@ -49,27 +47,27 @@ def model_resource_arns(*, catalog: Catalog, model: ModelRef, region: str) -> li
     else:
         arns += [
             foundation_model_arn(r, model.id)
-            for r in spec.destination_regions(model.profile, region)
+            for r in model.spec.destination_regions(model.profile, region)
         ]
     return arns
 
 
 def bedrock_invoke_statements(
     *,
-    catalog: Catalog,
-    models: Sequence[ModelRef],
+    models: Sequence[ModelPlan],
     region: str,
     application_profile_arns: Sequence[str],
     guardrail_arn: str,
     guardrail_version_arn: str,
     streaming: bool = True,
+    revision: str = "",
 ) -> list[iam.PolicyStatement]:
     """Statements that let a principal invoke ``models`` only through the stage's guardrail.
 
     Parameters
     ----------
-    catalog, models, region:
-        The enabled models and the stage's region; ARNs come from the catalog.
+    models, region:
+        The enabled models (with their catalog entries) and the stage's region.
     application_profile_arns:
         The stage's application inference profiles (the ARNs the runtime invokes).
     guardrail_arn:
@@ -78,22 +76,25 @@ def bedrock_invoke_statements(
         ``<guardrail arn>:<version>``; every invoke must name exactly this version.
     streaming:
         Also allow ``InvokeModelWithResponseStream`` (ConverseStream).
+    revision:
+        Appended to the statement ids: a digest of the cross-stack values the statements
+        hold, so the policy is rewritten (and the values re-read) whenever one changes.
     """
     resources: list[str] = list(application_profile_arns)
     for model in models:
-        for arn in model_resource_arns(catalog=catalog, model=model, region=region):
+        for arn in model_resource_arns(model=model, region=region):
             if arn not in resources:
                 resources.append(arn)
     actions = list(INVOKE_ACTIONS if streaming else INVOKE_ACTIONS[:1])
     return [
         iam.PolicyStatement(
-            sid="InvokeEnabledModelsThroughGuardrail",
+            sid=f"InvokeEnabledModelsThroughGuardrail{revision}",
             actions=actions,
             resources=resources,
             conditions={"StringEquals": {GUARDRAIL_CONDITION_KEY: guardrail_version_arn}},
         ),
         iam.PolicyStatement(
-            sid="ApplyStageGuardrail",
+            sid=f"ApplyStageGuardrail{revision}",
             actions=["bedrock:ApplyGuardrail"],
             resources=[guardrail_arn],
         ),

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Stack
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from stacks.catalog import Catalog
-from stacks.config import StageConfig
-from stacks.constructs.inference_profiles import ApplicationProfiles
-from stacks.constructs.model_access import ModelAccessCheck
+from stacks.config import StagePlan
+from stacks.platform.inference_profiles import ApplicationProfiles
+from stacks.platform.model_access import ModelAccessCheck
 
 
 class PlatformStack(Stack):
@@ -20,17 +21,14 @@ class PlatformStack(Stack):
         scope: Construct,
         construct_id: str,
         *,
-        config: StageConfig,
-        catalog: Catalog,
+        plan: StagePlan,
         code: lambda_.Code,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.profiles = ApplicationProfiles(self, "Profiles", config=config, catalog=catalog)
-        if config.model_access.enabled:
-            self.model_access = ModelAccessCheck(
-                self, "ModelAccess", config=config, catalog=catalog, code=code
-            )
+        self.profiles = ApplicationProfiles(self, "Profiles", plan=plan)
+        if plan.config.model_access.enabled:
+            self.model_access = ModelAccessCheck(self, "ModelAccess", plan=plan, code=code)
             # A profile over a model the account cannot use would deploy but fail every call:
             # check access first so the deploy fails with the reason instead.
             self.profiles.node.add_dependency(self.model_access.resource)

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Stack
 from constructs import Construct
 
-from stacks.config import StageConfig
-from stacks.constructs.guardrail import StageGuardrail
+from stacks.config import StagePlan
+from stacks.guardrails.guardrail import StageGuardrail
 
 
 class GuardrailStack(Stack):
     """Kept apart from the API so policy changes deploy without touching handlers."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs
+        self, scope: Construct, construct_id: str, *, plan: StagePlan, **kwargs: Any
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.guardrail = StageGuardrail(
-            self, "Guardrail", stage=config.name, config=config.guardrail
+            self, "Guardrail", stage=plan.name, config=plan.config.guardrail
         )

@@ -18,83 +18,67 @@ product ids the catalog does not carry.
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
+from aws_cdk import CustomResource, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from stacks.catalog import Catalog
-from stacks.config import StageConfig
-from stacks.core.function import KitFunction, retention
-from stacks.nag import acknowledge
+from kit_runtime.contracts.model_access import (
+    AccessCheckProperties,
+    ModelAccessNeed,
+    UseCaseFormFields,
+    flag,
+)
+from stacks.config import StagePlan
+from stacks.core.function import KitFunction
+from stacks.core.logs import retained_log_group
+from stacks.core.nag import acknowledge
 
 HANDLER = "handlers.model_access.handler"
 RESOURCE_TYPE = "Custom::BedrockModelAccessCheck"
 
 
-def _flag(value: bool) -> str:
-    # CloudFormation passes custom resource properties as strings; be explicit about it.
-    return "true" if value else "false"
-
-
-def access_check_properties(config: StageConfig, catalog: Catalog) -> dict[str, Any]:
-    """The custom resource properties for the stage's enabled models.
-
-    Parameters
-    ----------
-    config:
-        The stage config (models, region, ``model_access``).
-    catalog:
-        The model catalog (each model's ``access`` needs).
-
-    Returns
-    -------
-    dict
-        ``Stage``, ``Region``, ``Models``, ``AcceptMarketplaceAgreements`` and, when the stage
-        carries one, ``UseCaseForm`` (Bedrock's field names).
-    """
-    access = config.model_access
-    props: dict[str, Any] = {
-        "Stage": config.name,
-        "Region": config.resolved_region,
-        "Models": [
-            {
-                "ModelId": ref.id,
-                "UseCaseForm": _flag(catalog.models[ref.id].access.use_case_form),
-                "MarketplaceAgreement": _flag(catalog.models[ref.id].access.marketplace_agreement),
-            }
-            for ref in config.models
-        ],
-        "AcceptMarketplaceAgreements": _flag(access.accept_marketplace_agreements),
-    }
+def access_check_properties(plan: StagePlan) -> AccessCheckProperties:
+    """The custom resource's properties for the stage's enabled models."""
+    access = plan.config.model_access
     form = access.use_case_form
-    if form is not None:
-        props["UseCaseForm"] = {
-            "companyName": form.company_name,
-            "companyWebsite": form.company_website,
-            "intendedUsers": form.intended_users,
-            "industryOption": form.industry_option,
-            "otherIndustryOption": form.other_industry_option,
-            "useCases": form.use_cases,
-        }
-    return props
+    return AccessCheckProperties(
+        Stage=plan.name,
+        Region=plan.region,
+        Models=tuple(
+            ModelAccessNeed(
+                ModelId=m.id,
+                UseCaseForm=flag(m.spec.access.use_case_form),
+                MarketplaceAgreement=flag(m.spec.access.marketplace_agreement),
+            )
+            for m in plan.models
+        ),
+        AcceptMarketplaceAgreements=flag(access.accept_marketplace_agreements),
+        UseCaseForm=None
+        if form is None
+        else UseCaseFormFields(
+            companyName=form.company_name,
+            companyWebsite=form.company_website,
+            intendedUsers=form.intended_users,
+            industryOption=form.industry_option,
+            otherIndustryOption=form.other_industry_option,
+            useCases=form.use_cases,
+        ),
+    )
 
 
-def access_check_statements(config: StageConfig, catalog: Catalog) -> list[iam.PolicyStatement]:
+def access_check_statements(plan: StagePlan) -> list[iam.PolicyStatement]:
     """The least-privilege statements the check's role needs for this stage.
 
     Write statements appear only when the stage can use them: the use-case form only when
     the stage carries one and an enabled model needs it; the agreement and AWS Marketplace
-    statements only when ``accept_marketplace_agreements`` is on and an enabled model is
-    sold through AWS Marketplace.
+    statements only when ``accept_marketplace_agreements`` is on (an explicit opt-in) and an
+    enabled model is sold through AWS Marketplace.
     """
-    access = config.model_access
-    specs = [catalog.models[ref.id] for ref in config.models]
-    in_region = {"StringEquals": {"aws:RequestedRegion": config.resolved_region}}
+    access = plan.config.model_access
+    specs = [m.spec for m in plan.models]
+    in_region = {"StringEquals": {"aws:RequestedRegion": plan.region}}
 
     def account_level(sid: str, action: str) -> iam.PolicyStatement:
         # No resource type exists for these actions: "*", alone, pinned to the stage's region.
@@ -125,10 +109,8 @@ class ModelAccessCheck(Construct):
     ----------
     scope, construct_id:
         Where the construct goes.
-    config:
-        The stage config.
-    catalog:
-        The model catalog.
+    plan:
+        The stage plan.
     code:
         The shared Lambda asset (``runtime_code()``).
 
@@ -147,25 +129,23 @@ class ModelAccessCheck(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        config: StageConfig,
-        catalog: Catalog,
+        plan: StagePlan,
         code: lambda_.Code,
     ) -> None:
         super().__init__(scope, construct_id)
         self.function = KitFunction(
             self,
             "Function",
-            config=config,
+            plan=plan,
             code=code,
             handler=HANDLER,
             description="Deploy-time Bedrock model access check",
             service="model-access",
+            invocation="sync",
             timeout=Duration.minutes(3),
             memory_mb=256,
         )
-        self.policy = iam.Policy(
-            self, "Policy", statements=access_check_statements(config, catalog)
-        )
+        self.policy = iam.Policy(self, "Policy", statements=access_check_statements(plan))
         self.policy.attach_to_role(self.function.role)
         # The check must not run before it may call Bedrock.
         self.function.function.node.add_dependency(self.policy)
@@ -179,17 +159,14 @@ class ModelAccessCheck(Construct):
             "limited to the stage's region by aws:RequestedRegion.",
         )
 
-        framework_logs = logs.LogGroup(
-            self,
-            "ProviderLogs",
-            retention=retention(config.runtime.log_retention_days),
-            removal_policy=RemovalPolicy.RETAIN,
+        framework_logs = retained_log_group(
+            self, "ProviderLogs", days=plan.config.runtime.log_retention_days
         )
         framework_role = iam.Role(
             self,
             "ProviderRole",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"Model access check provider framework ({config.name})",
+            description=f"Model access check provider framework ({plan.name})",
         )
         framework_role.add_to_policy(
             iam.PolicyStatement(
@@ -241,7 +218,7 @@ class ModelAccessCheck(Construct):
             "Resource",
             service_token=self.provider.service_token,
             resource_type=RESOURCE_TYPE,
-            properties=access_check_properties(config, catalog),
+            properties=access_check_properties(plan).render(),
         )
 
 

@@ -1,0 +1,108 @@
+"""The chat capability's endpoint: its function, settings, grants and routes."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from kit_runtime.contracts.chat import ChatSettings, GuardrailRef, ModelRoute
+from kit_runtime.schemas import ChatRequest
+from stacks.api.request_model import api_gateway_schema
+from stacks.api.rest_api import KitRestApi
+from stacks.config import StagePlan
+from stacks.core.bedrock_iam import bedrock_invoke_statements
+from stacks.core.function import KitFunction
+from stacks.core.naming import digest
+from stacks.guardrails.guardrail import StageGuardrail
+from stacks.platform.inference_profiles import ApplicationProfiles
+
+HANDLER = "handlers.chat.handler"
+
+
+def chat_settings(
+    plan: StagePlan, *, profiles: ApplicationProfiles, guardrail: StageGuardrail
+) -> ChatSettings:
+    """The chat function's settings: stage facts only (catalog facts ship in the asset)."""
+    config = plan.config
+    return ChatSettings(
+        stage=plan.name,
+        models={
+            m.id: ModelRoute(invoke_arn=profiles.arn(m.id), profile=m.profile)
+            for m in plan.chat_models
+        },
+        tiers=dict(config.tiers.items()),
+        default_tier=config.default_tier,
+        default_max_tokens=config.api.default_max_tokens,
+        max_tokens_limit=config.api.max_tokens_limit,
+        guardrail=GuardrailRef(arn=guardrail.guardrail_arn, version=guardrail.version_number),
+        log_prompts=config.runtime.log_prompts,
+        limits=plan.request_limits(),
+        budget=plan.time_budget(),
+    )
+
+
+class ChatEndpoint(Construct):
+    """``POST /chat`` and ``GET /models``: the chat function behind the stage's REST API."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        plan: StagePlan,
+        code: lambda_.Code,
+        api: KitRestApi,
+        profiles: ApplicationProfiles,
+        guardrail: StageGuardrail,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        # Changes whenever a value read from the Platform or Guardrails stack may change,
+        # so the function and its policy are updated (and re-read them) in the same deploy.
+        revision = digest(profiles.revision, guardrail.revision)
+        self.handler = KitFunction(
+            self,
+            "Function",
+            plan=plan,
+            code=code,
+            handler=HANDLER,
+            description="bedrock-cdk-kit chat handler",
+            service="chat",
+            invocation="sync",
+            settings=chat_settings(plan, profiles=profiles, guardrail=guardrail),
+            upstream=revision,
+            timeout=Duration.seconds(plan.function_timeout_seconds),
+            reserved_concurrency=plan.config.runtime.reserved_concurrency,
+        )
+        self._grant(plan, profiles=profiles, guardrail=guardrail, revision=revision)
+        api.add_route(
+            "/chat",
+            "POST",
+            self.handler.function,
+            request_schema=api_gateway_schema(ChatRequest),
+            model_name="ChatRequest",
+        )
+        api.add_route("/models", "GET", self.handler.function)
+
+    @property
+    def role(self) -> iam.IRole:
+        return self.handler.role
+
+    def _grant(
+        self,
+        plan: StagePlan,
+        *,
+        profiles: ApplicationProfiles,
+        guardrail: StageGuardrail,
+        revision: str,
+    ) -> None:
+        for statement in bedrock_invoke_statements(
+            models=plan.chat_models,
+            region=plan.region,
+            application_profile_arns=profiles.arns,
+            guardrail_arn=guardrail.guardrail_arn,
+            guardrail_version_arn=guardrail.version_arn,
+            revision=revision,
+        ):
+            self.handler.role.add_to_policy(statement)

@@ -1,0 +1,161 @@
+"""The stage's one REST API: auth, throttling, access logs, validation, JSON error bodies.
+
+Capabilities add their routes with :meth:`KitRestApi.add_route`, each backed by any function.
+Later issues attach WAF and the private endpoint here.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from stacks.config import StagePlan
+from stacks.core.logs import retained_log_group
+from stacks.core.nag import acknowledge
+from stacks.core.naming import resource_name
+
+# The gateway's own refusals (bad body, missing signature, throttling, integration timeout)
+# in the kit's error shape, so clients parse one format whoever answered.
+ERROR_TEMPLATE = (
+    '{"error": {"code": "$context.error.responseType", "message": $context.error.messageString'
+    ', "details": "$util.escapeJavaScript($context.error.validationErrorString)"}, '
+    '"request_id": "$context.requestId"}'
+)
+_GATEWAY_RESPONSES = {
+    "BadRequestBody": apigw.ResponseType.BAD_REQUEST_BODY,
+    "Default4xx": apigw.ResponseType.DEFAULT_4_XX,
+    "Default5xx": apigw.ResponseType.DEFAULT_5_XX,
+    "IntegrationTimeout": apigw.ResponseType.INTEGRATION_TIMEOUT,
+}
+
+
+class KitRestApi(Construct):
+    """A regional REST API, IAM-authorized, validated, throttled and access-logged."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, plan: StagePlan) -> None:
+        super().__init__(scope, construct_id)
+        self._plan = plan
+        api_cfg = plan.config.api
+        self.access_logs = retained_log_group(
+            self, "AccessLogs", days=plan.config.runtime.log_retention_days
+        )
+        self.api = apigw.RestApi(
+            self,
+            "Api",
+            rest_api_name=resource_name(plan.name, "api", max_length=128),
+            description=f"bedrock-cdk-kit API ({plan.name})",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
+            default_method_options=apigw.MethodOptions(
+                authorization_type=apigw.AuthorizationType.IAM
+            ),
+            deploy_options=apigw.StageOptions(
+                stage_name=plan.name,
+                tracing_enabled=True,
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,  # request bodies hold prompts: never log them here
+                metrics_enabled=True,
+                throttling_rate_limit=api_cfg.throttle_rate_limit,
+                throttling_burst_limit=api_cfg.throttle_burst_limit,
+                access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=True,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                ),
+            ),
+        )
+        self.validator = self.api.add_request_validator(
+            "BodyValidator", validate_request_body=True, validate_request_parameters=True
+        )
+        for construct_name, response_type in _GATEWAY_RESPONSES.items():
+            self.api.add_gateway_response(
+                construct_name,
+                type=response_type,
+                templates={"application/json": ERROR_TEMPLATE},
+            )
+        self._acknowledge()
+
+    def add_route(
+        self,
+        path: str,
+        method: str,
+        handler: lambda_.IFunction,
+        *,
+        request_schema: dict[str, Any] | None = None,
+        model_name: str | None = None,
+    ) -> apigw.Method:
+        """Route ``method path`` to ``handler`` (Lambda proxy) with the stage's time budget.
+
+        Parameters
+        ----------
+        path:
+            e.g. ``/chat``; intermediate resources are created as needed.
+        request_schema, model_name:
+            A draft-4 JSON schema API Gateway checks ``application/json`` bodies against.
+        """
+        resource = self.api.root.resource_for_path(path)
+        integration = apigw.LambdaIntegration(
+            handler,
+            proxy=True,
+            timeout=Duration.seconds(self._plan.config.api.integration_timeout_seconds),
+        )
+        models: dict[str, apigw.IModel] = {}
+        if request_schema is not None:
+            name = model_name or "".join(p.capitalize() for p in path.split("/") if p) + "Request"
+            cfn = apigw.CfnModel(
+                self,
+                f"{name}Model",
+                rest_api_id=self.api.rest_api_id,
+                name=name,
+                content_type="application/json",
+                schema=json.loads(json.dumps(request_schema)),
+            )
+            models["application/json"] = apigw.Model.from_model_name(self, f"{name}Ref", name)
+            method = resource.add_method(
+                method,
+                integration,
+                request_validator=self.validator,
+                request_models=models,
+            )
+            method.node.add_dependency(cfn)
+            return method
+        return resource.add_method(method, integration, request_validator=self.validator)
+
+    @property
+    def url(self) -> str:
+        return self.api.url
+
+    def _acknowledge(self) -> None:
+        acknowledge(
+            self.api,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AmazonAPIGatewayPushToCloudWatchLogs]",
+            "API Gateway's account-level logging role needs this AWS-managed policy; it "
+            "grants only CloudWatch Logs writes and is the documented setup for execution logs.",
+        )
+        acknowledge(
+            self.api,
+            "AwsSolutions-APIG3",
+            "WAF is attached by the hardening issue; this API accepts only SigV4-signed "
+            "IAM callers and is throttled per stage, so anonymous floods are rejected before "
+            "Lambda.",
+        )
+        acknowledge(
+            self.api,
+            "AwsSolutions-COG4",
+            "The API uses IAM (SigV4) authorization on every method, which the kit "
+            "prefers for service-to-service callers; Cognito is an optional later addition.",
+        )

@@ -1,0 +1,185 @@
+"""The stage config and the one loader of context and environment."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import Field, ValidationError
+
+from kit_runtime.contracts.common import Tier
+from stacks.catalog import Catalog
+from stacks.config.api import ApiConfig, api_problems
+from stacks.config.base import ConfigError, Strict, describe, show
+from stacks.config.guardrails import GuardrailConfig, guardrail_problems
+from stacks.config.model_access import ModelAccess
+from stacks.config.models import ModelRef, Tiers, model_problems, region_problems
+from stacks.config.runtime import MOVED_KEYS, RuntimeConfig, runtime_problems
+
+DEFAULT_STAGE = "dev"
+STAGE_NAME = r"^[a-z][a-z0-9-]{0,19}$"
+TagValue = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[\w\s.:/=+\-@]*$")]
+
+# Context keys the kit reads; everything else must belong to the CDK itself.
+KIT_CONTEXT_KEYS = ("stages", "stage")
+_CDK_KEY = re.compile(
+    r"^(@aws-cdk/|aws:cdk:|aws-cdk:|cdk-|acknowledged-issue-numbers$|cli-telemetry$"
+    r"|[a-z0-9-]+:account=)"
+)
+
+
+class Tags(Strict):
+    """Cost-allocation tags put on every resource of the stage."""
+
+    team: TagValue
+    cost_center: TagValue
+    extra: dict[str, TagValue] = {}
+
+
+class StageConfig(Strict):
+    """Everything one deployment stage needs."""
+
+    name: str = Field(pattern=STAGE_NAME)
+    account: str | None = Field(default=None, pattern=r"^\d{12}$")
+    region: str = Field(pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
+    tags: Tags
+    models: tuple[ModelRef, ...] = Field(min_length=1)
+    tiers: Tiers
+    default_tier: Tier = "balanced"
+    model_access: ModelAccess = ModelAccess()
+    guardrail: GuardrailConfig = GuardrailConfig()
+    api: ApiConfig = ApiConfig()
+    runtime: RuntimeConfig = RuntimeConfig()
+
+
+def check_context_keys(context: Mapping[str, Any]) -> None:
+    """Fail on top-level context keys that are neither the kit's nor the CDK's own."""
+    unknown = sorted(k for k in context if k not in KIT_CONTEXT_KEYS and not _CDK_KEY.match(k))
+    if unknown:
+        raise ConfigError(
+            [
+                f"context.{key}: unknown top-level context key; allowed: "
+                f"{', '.join(KIT_CONTEXT_KEYS)} and CDK feature flags (@aws-cdk/...)"
+                for key in unknown
+            ]
+        )
+
+
+def load_stage_config(
+    context: Mapping[str, Any],
+    env: Mapping[str, str],
+    catalog: Catalog,
+    *,
+    today: date | None = None,
+    warnings: list[str] | None = None,
+) -> StageConfig:
+    """Validate the chosen stage of ``context`` and resolve its account.
+
+    Parameters
+    ----------
+    context:
+        The CDK context: ``stages`` (name -> stage config), ``stage`` (the chosen name) and
+        CDK feature flags; any other top-level key is an error.
+    env:
+        Environment variables; only ``CDK_DEFAULT_ACCOUNT`` is read (the region is never
+        taken from the environment: the CLI would silently default it to us-east-1).
+    catalog:
+        The model catalog.
+    today:
+        The day model lifecycle dates are judged against (default: today).
+    warnings:
+        Receives non-fatal findings (legacy models).
+    """
+    check_context_keys(context)
+    stages = context.get("stages")
+    if not isinstance(stages, Mapping) or not stages:
+        raise ConfigError(
+            ["stages: missing from cdk.json context; expected an object of stage name -> config"]
+        )
+    name = context.get("stage") or DEFAULT_STAGE
+    if name not in stages:
+        raise ConfigError(
+            [f"stage: {show(name)} is not defined; allowed: {', '.join(sorted(stages))}"]
+        )
+    raw = stages[name]
+    prefix = f"stages.{name}"
+    if not isinstance(raw, Mapping):
+        raise ConfigError([f"{prefix}: expected an object, got {type(raw).__name__}"])
+    data = dict(raw)
+    if data.get("name", name) != name:
+        raise ConfigError([f"{prefix}.name: {show(data['name'])} must equal the stage key"])
+    data["name"] = name
+    data.setdefault("account", env.get("CDK_DEFAULT_ACCOUNT") or None)
+    moved = _moved_keys(prefix, data)
+    if "region" not in data:
+        raise ConfigError(
+            [
+                *moved,
+                f"{prefix}.region: required key is missing; set the stage's region, e.g. "
+                '"region": "us-east-1" (it is never guessed from the environment)',
+            ]
+        )
+    try:
+        # JSON mode: arrays fill tuples while strict types still refuse `true` for a number.
+        stage = StageConfig.model_validate_json(json.dumps(data))
+    except ValidationError as exc:
+        problems = [describe(prefix, StageConfig, e) for e in exc.errors()]
+        raise ConfigError(moved + [p for p in problems if not _is_moved(p, moved)]) from None
+    problems = semantic_problems(
+        prefix, stage, catalog, today=today or date.today(), warnings=warnings
+    )
+    if problems:
+        raise ConfigError(problems)
+    return stage
+
+
+def semantic_problems(
+    prefix: str,
+    stage: StageConfig,
+    catalog: Catalog,
+    *,
+    today: date,
+    warnings: list[str] | None = None,
+) -> list[str]:
+    """Checks across keys and against the catalog, each module checking its own block."""
+    problems = region_problems(prefix, stage.region)
+    if problems:
+        return problems
+    problems += model_problems(
+        prefix,
+        region=stage.region,
+        models=stage.models,
+        tiers=stage.tiers,
+        catalog=catalog,
+        today=today,
+        warnings=warnings if warnings is not None else [],
+    )
+    problems += api_problems(prefix, stage.api)
+    problems += runtime_problems(prefix, stage.runtime, stage.api.integration_timeout_seconds)
+    problems += guardrail_problems(prefix, stage.guardrail)
+    return problems
+
+
+def _moved_keys(prefix: str, data: Mapping[str, Any]) -> list[str]:
+    found = []
+    for path, advice in MOVED_KEYS.items():
+        block, _, key = path.partition(".")
+        if isinstance(data.get(block), Mapping) and key in data[block]:
+            found.append(f"{prefix}.{path}: {advice}")
+    return found
+
+
+def _is_moved(problem: str, moved: list[str]) -> bool:
+    return any(problem.split(":", 1)[0] == m.split(":", 1)[0] for m in moved)
+
+
+__all__ = [
+    "DEFAULT_STAGE",
+    "StageConfig",
+    "Tags",
+    "check_context_keys",
+    "load_stage_config",
+]
