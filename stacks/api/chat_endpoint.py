@@ -19,6 +19,8 @@ from stacks.guardrails.guardrail import StageGuardrail
 from stacks.platform.inference_profiles import ApplicationProfiles
 
 HANDLER = "handlers.chat.handler"
+# Pinned: the chat log group keeps the id it was first deployed with.
+LOG_GROUP_LOGICAL_ID = "ChatLogs5E9385DA"
 
 
 def chat_settings(
@@ -74,6 +76,7 @@ class ChatEndpoint(Construct):
             upstream=revision,
             timeout=Duration.seconds(plan.function_timeout_seconds),
             reserved_concurrency=plan.config.runtime.reserved_concurrency,
+            log_logical_id=LOG_GROUP_LOGICAL_ID,
         )
         self._grant(plan, profiles=profiles, guardrail=guardrail, revision=revision)
         api.add_route(

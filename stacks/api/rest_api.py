@@ -26,6 +26,8 @@ ERROR_TEMPLATE = (
     ', "details": "$util.escapeJavaScript($context.error.validationErrorString)"}, '
     '"request_id": "$context.requestId"}'
 )
+# Pinned: the access log group keeps the id it was first deployed with.
+ACCESS_LOGS_LOGICAL_ID = "ChatApiAccessLogs06A21BFA"
 _GATEWAY_RESPONSES = {
     "BadRequestBody": apigw.ResponseType.BAD_REQUEST_BODY,
     "Default4xx": apigw.ResponseType.DEFAULT_4_XX,
@@ -42,7 +44,10 @@ class KitRestApi(Construct):
         self._plan = plan
         api_cfg = plan.config.api
         self.access_logs = retained_log_group(
-            self, "AccessLogs", days=plan.config.runtime.log_retention_days
+            self,
+            "AccessLogs",
+            days=plan.config.runtime.log_retention_days,
+            logical_id=ACCESS_LOGS_LOGICAL_ID,
         )
         self.api = apigw.RestApi(
             self,

@@ -56,6 +56,8 @@ class KitFunction(Construct):
         them may have changed, so CloudFormation updates the function (and re-reads them).
     placement:
         VPC placement; ``None`` runs outside a VPC.
+    log_logical_id:
+        Pins the logical id of the function's (retained) log group.
 
     The role starts with only the permission to write its own log group; callers grant the
     rest where constructs are composed.
@@ -78,10 +80,13 @@ class KitFunction(Construct):
         memory_mb: int | None = None,
         reserved_concurrency: int | None = None,
         placement: Placement | None = None,
+        log_logical_id: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         rt = plan.config.runtime
-        self.log_group = retained_log_group(self, "Logs", days=rt.log_retention_days)
+        self.log_group = retained_log_group(
+            self, "Logs", days=rt.log_retention_days, logical_id=log_logical_id
+        )
         self.role = iam.Role(
             self,
             "Role",

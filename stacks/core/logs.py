@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import CfnResource, RemovalPolicy
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -14,8 +14,25 @@ def retention(days: int) -> logs.RetentionDays:
     return getattr(logs.RetentionDays, RETENTION_DAYS[days])  # type: ignore[no-any-return]
 
 
-def retained_log_group(scope: Construct, construct_id: str, *, days: int) -> logs.LogGroup:
-    """A log group kept when its stack is deleted (logs outlive the code that wrote them)."""
-    return logs.LogGroup(
+def retained_log_group(
+    scope: Construct, construct_id: str, *, days: int, logical_id: str | None = None
+) -> logs.LogGroup:
+    """A log group kept when its stack is deleted (logs outlive the code that wrote them).
+
+    ``logical_id`` pins the CloudFormation logical id, so moving the construct in the tree
+    never replaces the group (a replaced group would be orphaned, its logs kept but unused).
+    """
+    group = logs.LogGroup(
         scope, construct_id, retention=retention(days), removal_policy=RemovalPolicy.RETAIN
     )
+    if logical_id is not None:
+        pin_logical_id(group, logical_id)
+    return group
+
+
+def pin_logical_id(construct: Construct, logical_id: str) -> None:
+    """Give a stateful resource a fixed logical id, whatever its path in the construct tree."""
+    child = construct.node.default_child
+    if not isinstance(child, CfnResource):
+        raise TypeError(f"{construct.node.path} has no CloudFormation resource to pin")
+    child.override_logical_id(logical_id)

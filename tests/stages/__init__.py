@@ -1,0 +1,194 @@
+"""Stage configs the tests own, built from the catalog so a fork's catalog changes keep them valid.
+
+No test reads the shipped stages in ``cdk.json`` for facts: those belong to the team that forks
+the kit. The shipped stages are only checked generically (they synthesize and pass every gate).
+Each builder picks models by what they can do ("an active chat model reachable from the
+region"), never by id.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from typing import Any
+
+from stacks.catalog import Catalog, ModelSpec, load_catalog
+
+TODAY = date.today()
+ACCOUNT = "111111111111"
+
+
+def active(spec: ModelSpec, today: date = TODAY) -> bool:
+    """Usable in a new stage: not legacy, not past end of life."""
+    return spec.lifecycle_state(today) == "active"
+
+
+def chat_capable(spec: ModelSpec) -> bool:
+    return spec.kind == "chat" and spec.converse
+
+
+def options(spec: ModelSpec, region: str) -> list[str | None]:
+    """How ``spec`` is reachable from ``region``: ``None`` in-region, else profile prefixes."""
+    return [None if o == "in-region" else o for o in spec.invoke_options(region)]
+
+
+def best_region(catalog: Catalog) -> str:
+    """The region from which the most active chat models are reachable."""
+    counts: Counter[str] = Counter()
+    for spec in catalog.models.values():
+        if active(spec) and chat_capable(spec):
+            regions = set(spec.regions)
+            for profile in spec.inference_profiles.values():
+                regions.update(profile.sources)
+            counts.update(regions)
+    return sorted(counts, key=lambda r: (-counts[r], r))[0]
+
+
+def _ref(spec: ModelSpec, profile: str | None) -> dict[str, Any]:
+    return {"id": spec.id, "profile": profile}
+
+
+def pick_models(catalog: Catalog, region: str, count: int, kind: str = "chat") -> list[dict[str, Any]]:
+    """Up to ``count`` active models of ``kind`` reachable from ``region``, mixing in-region
+    and profile access where the catalog offers both."""
+    picked: list[dict[str, Any]] = []
+    want_profile = False
+    for spec in sorted(catalog.models.values(), key=lambda s: s.id):
+        if len(picked) == count:
+            break
+        if not active(spec) or spec.kind != kind or (kind == "chat" and not spec.converse):
+            continue
+        opts = options(spec, region)
+        if not opts:
+            continue
+        preferred = [o for o in opts if (o is not None) == want_profile] or opts
+        picked.append(_ref(spec, preferred[0]))
+        want_profile = not want_profile
+    return picked
+
+
+def _tiers(chat: list[dict[str, Any]]) -> dict[str, str]:
+    ids = [m["id"] for m in chat]
+    return {"fast": ids[0], "balanced": ids[min(1, len(ids) - 1)], "deep": ids[-1]}
+
+
+def basic_stage(catalog: Catalog) -> dict[str, Any]:
+    """Defaults everywhere; no access check; up to three chat models."""
+    region = best_region(catalog)
+    chat = pick_models(catalog, region, 3)
+    return {
+        "region": region,
+        "tags": {"team": "tests", "cost_center": "cc-1"},
+        "models": chat,
+        "tiers": _tiers(chat),
+        "model_access": {"enabled": False},
+    }
+
+
+def full_stage(catalog: Catalog) -> dict[str, Any]:
+    """Every optional branch on: account, extra tags, embeddings, form, agreements, custom
+    guardrail, raised integration timeout, reserved concurrency, prompt logging."""
+    region = best_region(catalog)
+    chat = pick_models(catalog, region, 4)
+    return {
+        "account": ACCOUNT,
+        "region": region,
+        "tags": {"team": "tests", "cost_center": "cc-2", "extra": {"owner": "qa"}},
+        "models": chat + pick_models(catalog, region, 1, kind="embedding"),
+        "tiers": _tiers(chat),
+        "default_tier": "fast",
+        "model_access": {
+            "accept_marketplace_agreements": True,
+            "use_case_form": {
+                "company_name": "Example Corp",
+                "company_website": "https://example.com",
+                "industry_option": "Technology",
+                "use_cases": "Internal assistant for engineers",
+            },
+        },
+        "guardrail": {
+            "content_filters": {"insults": {"input": "MEDIUM", "output": "LOW"}},
+            "pii_entities": [
+                {"type": "EMAIL", "action": "BLOCK"},
+                {"type": "NAME", "action": "ANONYMIZE"},
+            ],
+            "blocked_input_message": "Blocked by the test policy.",
+        },
+        "api": {
+            "throttle_rate_limit": 7,
+            "throttle_burst_limit": 9,
+            "default_max_tokens": 256,
+            "max_tokens_limit": 512,
+            "integration_timeout_seconds": 60,
+            "integration_timeout_quota_raised": True,
+            "limits": {"max_messages": 10, "max_images": 2},
+        },
+        "runtime": {
+            "memory_mb": 768,
+            "log_retention_days": 7,
+            "log_prompts": True,
+            "reserved_concurrency": 3,
+            "max_attempts": 2,
+        },
+    }
+
+
+# A stage's chat settings grow by about 200 bytes per chat model; this many always fit the
+# 4 KB environment (the guard in stacks/core/settings.py fails synth otherwise).
+MAX_CHAT_MODELS_PER_STAGE = 8
+
+
+def all_model_stages(catalog: Catalog) -> dict[str, dict[str, Any]]:
+    """Stages that together enable every active catalog model through every way it is offered
+    (in-region where it has regions, each inference profile), as few stages as fit."""
+    stages: list[dict[str, Any]] = []
+    for spec in sorted(catalog.models.values(), key=lambda s: s.id):
+        if not active(spec):
+            continue
+        ways: list[tuple[str | None, list[str]]] = []
+        if spec.regions:
+            ways.append((None, sorted(spec.regions)))
+        for prefix, profile in sorted(spec.inference_profiles.items()):
+            ways.append((prefix, sorted(profile.sources)))
+        for prefix, regions in ways:
+            _place(stages, spec, prefix, regions)
+    out: dict[str, dict[str, Any]] = {}
+    for i, stage in enumerate(stages):
+        chat = [m for m in stage["models"] if chat_capable(catalog.models[m["id"]])]
+        if not chat:
+            chat = pick_models(catalog, stage["region"], 1)
+            stage["models"] += chat
+        out[f"all-models-{i}"] = {
+            "region": stage["region"],
+            "tags": {"team": "tests", "cost_center": "cc-3"},
+            "models": stage["models"],
+            "tiers": _tiers(chat),
+        }
+    return out
+
+
+def _place(stages: list[dict[str, Any]], spec: ModelSpec, prefix: str | None, regions: list[str]) -> None:
+    chat = chat_capable(spec)
+    for stage in stages:
+        if stage["region"] not in regions or any(m["id"] == spec.id for m in stage["models"]):
+            continue
+        if chat and stage["chat"] >= MAX_CHAT_MODELS_PER_STAGE:
+            continue
+        stage["models"].append(_ref(spec, prefix))
+        stage["chat"] += int(chat)
+        return
+    region = "us-east-1" if "us-east-1" in regions else regions[0]
+    stages.append({"region": region, "models": [_ref(spec, prefix)], "chat": int(chat)})
+
+
+def test_stages(catalog: Catalog | None = None) -> dict[str, dict[str, Any]]:
+    """Every stage config the tests synthesize, by name."""
+    catalog = catalog or load_catalog()
+    return {
+        "basic": basic_stage(catalog),
+        "full": full_stage(catalog),
+        **all_model_stages(catalog),
+    }
+
+
+test_stages.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

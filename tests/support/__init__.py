@@ -1,0 +1,1 @@
+"""Helpers imported by tests (never from conftest)."""
