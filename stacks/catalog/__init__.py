@@ -1,7 +1,9 @@
-"""The model catalog: which Bedrock models the kit knows, where they run and what they cost.
+"""The model catalog: which Bedrock models the kit knows, where they run, what they cost and
+when they retire.
 
 The data lives in ``models.yaml`` beside this module; this module only gives it a schema.
-Adding a model is one entry in that file (see README, "Adding a model").
+Adding a model is one entry in that file; retiring one is two dates and a replacement on that
+entry (see README, "Adding a model").
 """
 
 from __future__ import annotations
@@ -20,10 +22,31 @@ ProfilePrefix = Literal["us", "eu", "apac", "jp", "au", "global"]
 PROFILE_PREFIXES: tuple[str, ...] = ("us", "eu", "apac", "jp", "au", "global")
 
 Modality = Literal["text", "image", "document", "video", "audio", "embedding"]
+LifecycleState = Literal["active", "legacy", "end_of_life"]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _not_in_future(value: date, field: str) -> None:
+    # A future "checked" date is a typo; it would also make the freshness of a fact unreadable.
+    if value > date.today():
+        raise ValueError(f"{field}: {value.isoformat()} is in the future")
+
+
+class Source(_Strict):
+    """Where one group of an entry's facts was read, and when."""
+
+    what: str = Field(min_length=1)
+    """The facts this source backs, e.g. ``"regions, profiles"`` or ``"prices"``."""
+    url: str = Field(pattern=r"^https://\S+$")
+    checked: date
+
+    @model_validator(mode="after")
+    def _check_date(self) -> Source:
+        _not_in_future(self.checked, "checked")
+        return self
 
 
 class Prices(_Strict):
@@ -34,7 +57,12 @@ class Prices(_Strict):
     cache_read_per_mtok: float | None = Field(default=None, ge=0)
     cache_write_per_mtok: float | None = Field(default=None, ge=0)
     checked: date
-    source: str
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check_date(self) -> Prices:
+        _not_in_future(self.checked, "checked")
+        return self
 
 
 class PromptCaching(_Strict):
@@ -60,6 +88,44 @@ class ModelAccessSpec(_Strict):
 
     use_case_form: bool = False
     marketplace_agreement: bool = False
+
+
+class Lifecycle(_Strict):
+    """Bedrock's lifecycle dates of a model, and the catalog model to move to.
+
+    Bedrock's states are Active, Legacy and End-of-Life (model-lifecycle.html). A model with
+    an announced ``end_of_life`` is legacy until that day even when ``legacy_since`` is unknown.
+    """
+
+    legacy_since: date | None = None
+    end_of_life: date | None = None
+    replacement: str | None = None
+    """A catalog model id to move to; checked against the catalog when it loads."""
+
+    @model_validator(mode="after")
+    def _check_order(self) -> Lifecycle:
+        if (
+            self.legacy_since is not None
+            and self.end_of_life is not None
+            and self.end_of_life < self.legacy_since
+        ):
+            raise ValueError(
+                f"end_of_life ({self.end_of_life.isoformat()}) is before legacy_since "
+                f"({self.legacy_since.isoformat()})"
+            )
+        if self.replacement is not None and self.legacy_since is None and self.end_of_life is None:
+            raise ValueError("replacement: set legacy_since or end_of_life for a retiring model")
+        return self
+
+    def state(self, on: date) -> LifecycleState:
+        """The lifecycle state on day ``on``."""
+        if self.end_of_life is not None and on >= self.end_of_life:
+            return "end_of_life"
+        if self.legacy_since is not None and on >= self.legacy_since:
+            return "legacy"
+        if self.end_of_life is not None:
+            return "legacy"
+        return "active"
 
 
 class ModelSpec(_Strict):
@@ -89,22 +155,68 @@ class ModelSpec(_Strict):
     """In-region and geographic-profile prices."""
     global_prices: Prices | None = None
     """Prices through the ``global`` profile, where they differ."""
+    lifecycle: Lifecycle = Lifecycle()
+    sources: tuple[Source, ...] = Field(min_length=1)
+    """Where the entry's facts were read (model card, profiles table, pricing, lifecycle)."""
+    unverified: tuple[str, ...] = ()
+    """Facts of this entry no source confirmed (free text), so a reader knows what to re-check."""
 
     @model_validator(mode="after")
-    def _check_global(self) -> ModelSpec:
+    def _check_entry(self) -> ModelSpec:
         if self.kind == "chat" and self.max_output_tokens is None:
-            raise ValueError("a chat model needs max_output_tokens")
-        if self.kind == "embedding" and not self.embedding_dimensions:
-            raise ValueError("an embedding model needs embedding_dimensions")
+            raise ValueError("max_output_tokens: a chat model needs its output cap")
+        if self.kind == "embedding":
+            if not self.embedding_dimensions:
+                raise ValueError("embedding_dimensions: an embedding model needs its vector sizes")
+            if self.prices.output_per_mtok != 0:
+                raise ValueError("prices.output_per_mtok: an embedding model bills input only")
+        if any(d <= 0 for d in self.embedding_dimensions):
+            raise ValueError("embedding_dimensions: every size must be positive")
         glob = self.inference_profiles.get("global")
         if glob is not None and glob.destinations:
-            raise ValueError("a global profile has no destination list (it routes worldwide)")
+            raise ValueError(
+                "inference_profiles.global.destinations: a global profile has no destination "
+                "list (it routes worldwide)"
+            )
         for prefix, spec in self.inference_profiles.items():
             if prefix != "global" and not spec.destinations:
-                raise ValueError(f"inference profile {prefix!r} needs its destination regions")
+                raise ValueError(
+                    f"inference_profiles.{prefix}.destinations: a geographic profile needs its "
+                    "destination regions"
+                )
         if not self.regions and not self.inference_profiles:
-            raise ValueError("a model needs at least one region or inference profile")
+            raise ValueError("regions: a model needs at least one region or inference profile")
+        if self.global_prices is not None and "global" not in self.inference_profiles:
+            raise ValueError("global_prices: only a model with a global profile has them")
+        for field, prices in (("prices", self.prices), ("global_prices", self.global_prices)):
+            if prices is None:
+                continue
+            cached = prices.cache_read_per_mtok is not None
+            if cached != (self.prompt_caching is not None):
+                raise ValueError(
+                    f"{field}.cache_read_per_mtok: set it exactly when prompt_caching is set"
+                )
+            if prices.cache_write_per_mtok is not None and self.prompt_caching is None:
+                raise ValueError(f"{field}.cache_write_per_mtok: the model has no prompt_caching")
+        if self.lifecycle.replacement == self.id:
+            raise ValueError("lifecycle.replacement: a model cannot replace itself")
         return self
+
+    def lifecycle_state(self, on: date) -> LifecycleState:
+        """The model's lifecycle state on day ``on``.
+
+        Parameters
+        ----------
+        on:
+            The day to judge (synth passes today).
+
+        Returns
+        -------
+        ``"end_of_life"`` from ``lifecycle.end_of_life`` on, ``"legacy"`` from
+        ``lifecycle.legacy_since`` (or whenever an end of life is announced) until then, else
+        ``"active"``.
+        """
+        return self.lifecycle.state(on)
 
     def invoke_options(self, region: str) -> list[str]:
         """How this model can be reached from ``region``: ``in-region`` and/or profile prefixes."""
@@ -140,11 +252,36 @@ class Catalog(_Strict):
         if isinstance(data, dict) and isinstance(data.get("models"), list):
             entries = data["models"]
             ids = [e.get("id") for e in entries if isinstance(e, dict)]
-            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            dupes = sorted({str(i) for i in ids if ids.count(i) > 1})
             if dupes:
                 raise ValueError(f"duplicate model ids in catalog: {dupes}")
-            return {"models": {e["id"]: e for e in entries}}
+            return {"models": {str(e.get("id")): e for e in entries if isinstance(e, dict)}}
         return data
+
+    @model_validator(mode="after")
+    def _check_replacements(self) -> Catalog:
+        problems = []
+        for spec in self.models.values():
+            rid = spec.lifecycle.replacement
+            if rid is None:
+                continue
+            field = f"models.{spec.id}.lifecycle.replacement"
+            target = self.models.get(rid)
+            if target is None:
+                problems.append(f"{field}: {rid!r} is not a catalog model id")
+                continue
+            # Judged against the retiring model's own dates, not today, so the file stays valid
+            # as time passes: the replacement must outlive the model it replaces.
+            retires = spec.lifecycle.end_of_life or spec.lifecycle.legacy_since
+            target_eol = target.lifecycle.end_of_life
+            if target_eol is not None and retires is not None and target_eol <= retires:
+                problems.append(
+                    f"{field}: {rid!r} reaches its end of life ({target_eol.isoformat()}) "
+                    f"no later than {spec.id!r} ({retires.isoformat()})"
+                )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     def get(self, model_id: str) -> ModelSpec | None:
         return self.models.get(model_id)
@@ -152,14 +289,38 @@ class Catalog(_Strict):
     def ids(self, kind: str | None = None) -> list[str]:
         return sorted(m.id for m in self.models.values() if kind is None or m.kind == kind)
 
+    def successor(self, model_id: str, on: date) -> str | None:
+        """The first model in ``model_id``'s replacement chain that is not past end of life on
+        ``on`` (``None`` when the chain ends without one)."""
+        seen = {model_id}
+        current = self.models[model_id].lifecycle.replacement
+        while current is not None and current not in seen:
+            spec = self.models[current]
+            if spec.lifecycle_state(on) != "end_of_life":
+                return current
+            seen.add(current)
+            current = spec.lifecycle.replacement
+        return None
+
 
 class CatalogError(ValueError):
     """The catalog file is invalid; ``str()`` names the file, the entry and the field."""
 
 
+def _location(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
 @cache
 def load_catalog(path: Path = CATALOG_FILE) -> Catalog:
-    """Read and validate the catalog file once per process."""
+    """Read and validate the catalog file once per process.
+
+    Raises
+    ------
+    CatalogError
+        The file cannot be read or is invalid; the message lists every problem with its
+        ``models.<id>.<field>`` path.
+    """
     try:
         with path.open(encoding="utf-8") as fh:
             return Catalog.model_validate(yaml.safe_load(fh))
@@ -167,7 +328,8 @@ def load_catalog(path: Path = CATALOG_FILE) -> Catalog:
         raise CatalogError(f"{path.name}: cannot be read: {exc}") from None
     except ValidationError as exc:
         problems = "\n".join(
-            f"  - {'.'.join(str(p) for p in e['loc'])}: {e['msg']} (got {e.get('input')!r})"
+            f"  - {_location(e['loc']) + ': ' if e['loc'] else ''}{e['msg']}"
+            + (f" (got {e['input']!r})" if e["type"] != "value_error" else "")
             for e in exc.errors(include_url=False)
         )
         raise CatalogError(f"{path.name} is invalid:\n{problems}") from None
