@@ -1,100 +1,86 @@
-"""Session-wide fixtures: each shipped stage is synthesized at most once per test run."""
+"""Session fixtures: every stage config is synthesized at most once per test run.
+
+Test-owned stages (``tests/stages``) carry the assertions; the shipped stages in ``cdk.json``
+are only checked generically, so a fork can rename, move or delete them freely.
+"""
 
 from __future__ import annotations
 
-import json
-import tempfile
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
-STAGES: list[str] = sorted(CDK_CONTEXT["stages"])
+from tests.stages import test_stages
+from tests.support.synth import CDK_CONTEXT, Synthesized, clean_work_dir, synthesize
+
+TEST_STAGES: dict[str, dict[str, Any]] = test_stages()
+SHIPPED_STAGES: dict[str, Any] = CDK_CONTEXT["stages"]
+UNIT_DIR = Path(__file__).parent / "unit"
+
+_CACHE: dict[tuple[str, str], Synthesized] = {}
 
 
-@dataclass
-class Synthesized:
-    """One stage's synthesized templates (by stack id) and its cdk-nag report."""
-
-    name: str
-    config: Any
-    templates: dict[str, dict[str, Any]]
-    nag_findings: list[dict[str, Any]] = field(default_factory=list)
-    synth_error: str | None = None
-    template_files: dict[str, Path] = field(default_factory=dict)
-
-    def resources(self, type_: str, stack: str | None = None) -> dict[str, dict[str, Any]]:
-        """Every resource of ``type_`` (logical id -> resource), in one stack or all."""
-        found: dict[str, dict[str, Any]] = {}
-        for sid, template in self.templates.items():
-            if stack is None or sid == stack:
-                for lid, res in template.get("Resources", {}).items():
-                    if res["Type"] == type_:
-                        found[f"{sid}/{lid}"] = res
-        return found
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests under tests/unit/ are the fast, pure ones (``make test-unit``; no sockets)."""
+    for item in items:
+        if UNIT_DIR in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.unit)
 
 
-def synthesize(stage: str, context: dict[str, Any] | None = None) -> Synthesized:
-    """Synthesize ``stage`` the way ``cdk synth`` does, minus asset bundling."""
-    from aws_cdk import App
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("unit") is not None:
+        import pytest_socket
 
-    from stacks.app_builder import build_app
-
-    ctx = dict(context or CDK_CONTEXT)
-    stages = ctx.pop("stages")
-    flags = {k: v for k, v in ctx.items() if k.startswith("@aws-cdk")}
-    # Bundling is skipped in tests: the asset is hashed from source instead.
-    outdir = tempfile.mkdtemp(prefix=f"cdk-{stage}-")
-    app = App(outdir=outdir, context={**flags, "aws:cdk:bundling-stacks": []})
-    config, kit_stage = build_app(app, context={"stages": stages, "stage": stage}, env={})
-    error = None
-    try:
-        assembly = app.synth()
-    except Exception as exc:  # cdk-nag violations fail synth: keep the report for the test
-        error = str(exc)
-        assembly = None
-    report = Path(outdir) / "validation-report.json"
-    findings: list[dict[str, Any]] = []
-    if report.exists():
-        findings = _violations(json.loads(report.read_text()))
-    templates: dict[str, dict[str, Any]] = {}
-    files: dict[str, Path] = {}
-    if assembly is not None:
-        nested = assembly.get_nested_assembly(f"assembly-{kit_stage.stage_name}")
-        for stack in kit_stage.stacks:
-            artifact = nested.get_stack_by_name(stack.stack_name)
-            templates[stack.node.id] = artifact.template
-            files[stack.node.id] = Path(artifact.template_full_path)
-    return Synthesized(stage, config, templates, findings, error, files)
+        pytest_socket.disable_socket(allow_unix_socket=False)
 
 
-def _violations(report: dict[str, Any]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for plugin in report.get("pluginReports", []):
-        for violation in plugin.get("violations", []):
-            out.append(violation)
-    return out
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    if item.get_closest_marker("unit") is not None:
+        import pytest_socket
+
+        pytest_socket.enable_socket()
 
 
-_CACHE: dict[str, Synthesized] = {}
+@pytest.fixture(scope="session", autouse=True)
+def _remove_assemblies() -> Iterator[None]:
+    yield
+    clean_work_dir()
+
+
+def synthesized(kind: str, name: str) -> Synthesized:
+    """The stage ``name`` of ``kind`` (``test`` or ``shipped``), synthesized once per run."""
+    key = (kind, name)
+    if key not in _CACHE:
+        stages = TEST_STAGES if kind == "test" else SHIPPED_STAGES
+        _CACHE[key] = synthesize(name, stages)
+    return _CACHE[key]
 
 
 @pytest.fixture(scope="session")
-def synth() -> Any:
-    """``synth(stage)`` -> the stage synthesized once per run."""
-
-    def get(stage: str) -> Synthesized:
-        if stage not in _CACHE:
-            _CACHE[stage] = synthesize(stage)
-        return _CACHE[stage]
-
-    return get
+def synth() -> Callable[[str], Synthesized]:
+    """``synth(name)`` -> a test-owned stage, synthesized once per run."""
+    return lambda name: synthesized("test", name)
 
 
-@pytest.fixture(scope="session", params=STAGES)
-def stage(request: pytest.FixtureRequest, synth: Any) -> Synthesized:
-    """Parametrizes a test over every shipped stage."""
-    return synth(request.param)
+@pytest.fixture(scope="session", params=["basic", "full"])
+def stage(request: pytest.FixtureRequest) -> Synthesized:
+    """The test-owned stages that fine-grained assertions run on."""
+    return synthesized("test", request.param)
+
+
+@pytest.fixture(scope="session", params=sorted(SHIPPED_STAGES))
+def shipped_stage(request: pytest.FixtureRequest) -> Synthesized:
+    """Each stage shipped in cdk.json (checked only generically)."""
+    return synthesized("shipped", request.param)
+
+
+GATED = [("test", n) for n in TEST_STAGES] + [("shipped", n) for n in sorted(SHIPPED_STAGES)]
+
+
+@pytest.fixture(scope="session", params=GATED, ids=[f"{k}:{n}" for k, n in GATED])
+def any_stage(request: pytest.FixtureRequest) -> Synthesized:
+    """Every stage, test-owned and shipped: what every gate runs on."""
+    kind, name = request.param
+    return synthesized(kind, name)

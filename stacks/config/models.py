@@ -72,24 +72,22 @@ def model_problems(
         if ref.id in seen:
             problems.append(f"{key}.id: {ref.id!r} is listed twice")
         seen.add(ref.id)
-        lifecycle = getattr(spec, "lifecycle", None)  # TODO(merge): catalog lifecycle
-        if lifecycle is not None:
-            state = spec.lifecycle_state(today)  # type: ignore[attr-defined]
-            replacement = lifecycle.replacement
-            instead = f"; use {replacement!r} instead" if replacement else ""
-            if state == "end_of_life":
-                problems.append(
-                    f"{key}.id: {ref.id!r} reached its end of life on "
-                    f"{lifecycle.end_of_life}{instead}"
-                )
-                continue
-            if state == "legacy":
-                ends = lifecycle.end_of_life
-                warnings.append(
-                    f"{key}.id: {ref.id!r} is a legacy model"
-                    + (f" (end of life {ends})" if ends else "")
-                    + instead
-                )
+        state = spec.lifecycle_state(today)
+        replacement = spec.lifecycle.replacement
+        instead = f"; use {replacement!r} instead" if replacement else ""
+        if state == "end_of_life":
+            problems.append(
+                f"{key}.id: {ref.id!r} reached its end of life on "
+                f"{spec.lifecycle.end_of_life}{instead}"
+            )
+            continue
+        if state == "legacy":
+            ends = spec.lifecycle.end_of_life
+            warnings.append(
+                f"{key}.id: {ref.id!r} is a legacy model"
+                + (f" (end of life {ends})" if ends else "")
+                + instead
+            )
         options = spec.invoke_options(region)
         if not options:
             problems.append(

@@ -48,7 +48,9 @@ def _ref(spec: ModelSpec, profile: str | None) -> dict[str, Any]:
     return {"id": spec.id, "profile": profile}
 
 
-def pick_models(catalog: Catalog, region: str, count: int, kind: str = "chat") -> list[dict[str, Any]]:
+def pick_models(
+    catalog: Catalog, region: str, count: int, kind: str = "chat"
+) -> list[dict[str, Any]]:
     """Up to ``count`` active models of ``kind`` reachable from ``region``, mixing in-region
     and profile access where the catalog offers both."""
     picked: list[dict[str, Any]] = []
@@ -167,7 +169,9 @@ def all_model_stages(catalog: Catalog) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _place(stages: list[dict[str, Any]], spec: ModelSpec, prefix: str | None, regions: list[str]) -> None:
+def _place(
+    stages: list[dict[str, Any]], spec: ModelSpec, prefix: str | None, regions: list[str]
+) -> None:
     chat = chat_capable(spec)
     for stage in stages:
         if stage["region"] not in regions or any(m["id"] == spec.id for m in stage["models"]):

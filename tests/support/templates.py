@@ -1,4 +1,4 @@
-"""Small readers over synthesized CloudFormation templates."""
+"""Small readers over synthesized CloudFormation templates (imported by tests)."""
 
 from __future__ import annotations
 
@@ -36,6 +36,23 @@ def render(value: Any) -> str:
         return "${" + value["Ref"] + "}"
     if isinstance(value, dict) and "Fn::GetAtt" in value:
         return "${" + ".".join(as_list(value["Fn::GetAtt"])) + "}"
+    if isinstance(value, dict) and "Fn::GetStackOutput" in value:
+        ref = value["Fn::GetStackOutput"]
+        return "${Output:" + ref["StackName"] + "." + ref["OutputName"] + "}"
     if isinstance(value, dict) and "Fn::ImportValue" in value:
         return "${Import:" + render(value["Fn::ImportValue"]) + "}"
     return json.dumps(value, sort_keys=True)
+
+
+def only(resources: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The single resource of a lookup (fails listing what was found otherwise)."""
+    assert len(resources) == 1, list(resources)
+    return next(iter(resources.values()))
+
+
+def tag_map(resource: dict[str, Any]) -> dict[str, str]:
+    """A resource's tags as a dict, whichever form the resource type uses."""
+    tags = resource["Properties"].get("Tags", [])
+    if isinstance(tags, dict):
+        return tags
+    return {t["Key"]: t["Value"] for t in tags}
