@@ -231,7 +231,10 @@ class ModelSpec(_Strict):
         """Regions a request from ``source_region`` may be served in (empty for ``global``)."""
         if prefix is None:
             return (source_region,)
-        return self.inference_profiles[prefix].destinations
+        for key, spec in self.inference_profiles.items():
+            if key == prefix:
+                return spec.destinations
+        raise KeyError(prefix)
 
     def prices_for(self, prefix: str | None) -> Prices:
         """The price list that applies when invoking through ``prefix``."""

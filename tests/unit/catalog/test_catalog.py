@@ -303,9 +303,9 @@ def test_destination_regions_in_region_geo_and_global(catalog: Catalog) -> None:
             assert spec.destination_regions(prefix, profile.sources[0]) == profile.destinations
         # And a profile the model lacks fails loudly instead of returning an empty list
         missing = [p for p in PROFILE_PREFIXES if p not in spec.inference_profiles]
-        for prefix in missing:
+        for absent in missing:
             with pytest.raises(KeyError):
-                spec.destination_regions(prefix, "us-east-1")
+                spec.destination_regions(absent, "us-east-1")
 
 
 def test_prices_for_picks_global_prices_only_for_global(catalog: Catalog) -> None:
