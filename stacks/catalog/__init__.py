@@ -94,7 +94,7 @@ class Lifecycle(_Strict):
     """Bedrock's lifecycle dates of a model, and the catalog model to move to.
 
     Bedrock's states are Active, Legacy and End-of-Life (model-lifecycle.html). A model with
-    an announced ``end_of_life`` is legacy until that day even when ``legacy_since`` is unknown.
+    an announced ``end_of_life`` but no known ``legacy_since`` counts as legacy until that day.
     """
 
     legacy_since: date | None = None
@@ -121,11 +121,10 @@ class Lifecycle(_Strict):
         """The lifecycle state on day ``on``."""
         if self.end_of_life is not None and on >= self.end_of_life:
             return "end_of_life"
-        if self.legacy_since is not None and on >= self.legacy_since:
-            return "legacy"
-        if self.end_of_life is not None:
-            return "legacy"
-        return "active"
+        if self.legacy_since is not None:
+            return "legacy" if on >= self.legacy_since else "active"
+        # An announced end of life without a known legacy date: legacy until that day.
+        return "legacy" if self.end_of_life is not None else "active"
 
 
 class ModelSpec(_Strict):
@@ -232,7 +231,10 @@ class ModelSpec(_Strict):
         """Regions a request from ``source_region`` may be served in (empty for ``global``)."""
         if prefix is None:
             return (source_region,)
-        return self.inference_profiles[prefix].destinations
+        for key, spec in self.inference_profiles.items():
+            if key == prefix:
+                return spec.destinations
+        raise KeyError(prefix)
 
     def prices_for(self, prefix: str | None) -> Prices:
         """The price list that applies when invoking through ``prefix``."""
