@@ -1,6 +1,6 @@
 # Two commands on a fresh machine (python3 + node/npm, no AWS credentials):
 #   make synth [STAGE=name]   installs what it needs, synthesizes the stage into cdk.out/
-#   make test                 installs what it needs, runs every test
+#   make test                 installs what it needs, runs lint, type checks and every test
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 STAGE ?= dev
@@ -17,7 +17,7 @@ export AWS_EC2_METADATA_DISABLED := true
 export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: install synth test lint format bench diff deploy clean
+.PHONY: install synth test test-unit lint typecheck format bench diff deploy clean
 
 install: .venv/.installed node_modules/.installed
 
@@ -37,12 +37,18 @@ synth: install
 	npx cdk synth --quiet --no-notices -c stage=$(STAGE)
 	@echo "synthesized stage '$(STAGE)' into cdk.out/"
 
-test: install
+test: lint typecheck
 	$(UV) run --frozen pytest
+
+test-unit: install
+	$(UV) run --frozen pytest -m unit -q
 
 lint: install
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
+
+typecheck: install
+	$(UV) run --frozen mypy
 
 format: install
 	$(UV) run --frozen ruff check --fix .

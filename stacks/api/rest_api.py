@@ -129,14 +129,14 @@ class KitRestApi(Construct):
                 schema=json.loads(json.dumps(request_schema)),
             )
             models["application/json"] = apigw.Model.from_model_name(self, f"{name}Ref", name)
-            method = resource.add_method(
+            route = resource.add_method(
                 method,
                 integration,
                 request_validator=self.validator,
                 request_models=models,
             )
-            method.node.add_dependency(cfn)
-            return method
+            route.node.add_dependency(cfn)
+            return route
         return resource.add_method(method, integration, request_validator=self.validator)
 
     @property

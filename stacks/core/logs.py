@@ -11,7 +11,8 @@ from stacks.config.runtime import RETENTION_DAYS
 
 def retention(days: int) -> logs.RetentionDays:
     """The CloudWatch retention enum for a day count the config loader has validated."""
-    return getattr(logs.RetentionDays, RETENTION_DAYS[days])  # type: ignore[no-any-return]
+    retention_days: logs.RetentionDays = getattr(logs.RetentionDays, RETENTION_DAYS[days])
+    return retention_days
 
 
 def retained_log_group(

@@ -147,13 +147,13 @@ def all_model_stages(catalog: Catalog) -> dict[str, dict[str, Any]]:
     for spec in sorted(catalog.models.values(), key=lambda s: s.id):
         if not active(spec):
             continue
-        ways: list[tuple[str | None, list[str]]] = []
+        ways: list[tuple[str | None, list[str]]] = []  # (profile prefix or in-region, sources)
         if spec.regions:
             ways.append((None, sorted(spec.regions)))
-        for prefix, profile in sorted(spec.inference_profiles.items()):
-            ways.append((prefix, sorted(profile.sources)))
-        for prefix, regions in ways:
-            _place(stages, spec, prefix, regions)
+        for name, profile in sorted(spec.inference_profiles.items()):
+            ways.append((name, sorted(profile.sources)))
+        for way, regions in ways:
+            _place(stages, spec, way, regions)
     out: dict[str, dict[str, Any]] = {}
     for i, stage in enumerate(stages):
         chat = [m for m in stage["models"] if chat_capable(catalog.models[m["id"]])]
