@@ -223,8 +223,8 @@ def field_path(loc: tuple[int | str, ...]) -> str:
         before = loc[i - 1] if i >= 1 else None
         if before == "content" and part in _UNION_TAGS["content"]:
             continue
-        if isinstance(before, int) and i >= 2 and loc[i - 2] == "list":
-            if part in _UNION_TAGS["list"]:
-                continue
+        tagged_block = isinstance(before, int) and i >= 2 and loc[i - 2] == "list"
+        if tagged_block and part in _UNION_TAGS["list"]:
+            continue
         out.append(f".{part}" if out else part)
     return "".join(out) or "(body)"
