@@ -23,7 +23,7 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 from kit_runtime.bedrock import runtime_client  # noqa: E402
 from kit_runtime.chat import ChatService  # noqa: E402
 from kit_runtime.contracts.catalog import RuntimeCatalog  # noqa: E402
-from kit_runtime.contracts.chat import ChatSettings  # noqa: E402
+from kit_runtime.contracts.chat import ChatSettings, TimeBudget  # noqa: E402
 from tests.fakes import FakeBedrock  # noqa: E402
 from tests.support.lambda_context import LambdaContext  # noqa: E402
 
@@ -99,10 +99,16 @@ def make_settings(**overrides: Any) -> ChatSettings:
 
 
 def client_for(server: FakeBedrock, settings: ChatSettings) -> Any:
-    """A production-configured client pointed at the local server."""
+    """A production-configured client pointed at the local server (one per budget)."""
+    return _client(server.endpoint_url, settings.budget)
+
+
+@cache
+def _client(endpoint_url: str, budget: TimeBudget) -> Any:
+    # Building a client parses the service model (~0.1 s): share one per budget.
     return runtime_client(
-        settings.budget,
-        endpoint_url=server.endpoint_url,
+        budget,
+        endpoint_url=endpoint_url,
         region_name="us-east-1",
         aws_access_key_id="test",
         aws_secret_access_key="test",
