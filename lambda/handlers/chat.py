@@ -44,8 +44,9 @@ def use_service(new: ChatService | None) -> None:
     _service = new
 
 
+# Routes are not wrapped in ``tracer.capture_method``: it logs every exception with its trace,
+# refused requests included; the handler's segment and botocore's subsegments suffice.
 @app.post("/chat")
-@tracer.capture_method(capture_response=False)
 def chat() -> dict[str, Any]:
     svc = service()
     event = app.current_event
@@ -57,6 +58,7 @@ def chat() -> dict[str, Any]:
         function_remaining_ms=app.lambda_context.get_remaining_time_in_millis(),
     )
     response = svc.chat(request, deadline=deadline)
+    tracer.put_annotation(key="model", value=response.model)
     log_prompts = svc.settings.log_prompts
     record_answer(
         response,

@@ -61,6 +61,11 @@ _MESSAGE_CHARS = 300
 _attempt_read_timeout: ContextVar[float | None] = ContextVar("attempt_read_timeout", default=None)
 
 
+def current_attempt_read_timeout() -> float | None:
+    """The read timeout of the attempt in flight (``None`` outside :func:`invoke`)."""
+    return _attempt_read_timeout.get()
+
+
 def _set_attempt_read_timeout(context: dict[str, Any], **_: Any) -> None:
     timeout = _attempt_read_timeout.get()
     if timeout is not None:

@@ -99,7 +99,10 @@ def test_malformed_or_empty_json_is_400(chat_api: Api, raw: str) -> None:
         ({**HELLO, "top_p": "0.5"}, "top_p"),
         ({**HELLO, "max_tokens": "5"}, "max_tokens"),
         ({**HELLO, "max_tokens": 5.0}, "max_tokens"),
-        ({"messages": [{"role": "user", "content": [{"text": ""}]}]}, "messages[0].content[0].text"),
+        (
+            {"messages": [{"role": "user", "content": [{"text": ""}]}]},
+            "messages[0].content[0].text",
+        ),
         ({"messages": [{"role": "user", "content": [{"video": {}}]}]}, "messages[0].content[0]"),
         (user(image(4, fmt="bmp")), "messages[0].content[0].image.format"),
         (

@@ -49,9 +49,17 @@ def _fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_PROFILE", raising=False)
 
 
+@pytest.fixture(scope="module")
+def bedrock_client():
+    # Building a client parses the service model: once per module, a fresh Stubber per test.
+    return boto3.client(
+        "bedrock", region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+
+
 @pytest.fixture
-def bedrock():
-    client = boto3.client("bedrock", region_name=REGION)
+def bedrock(bedrock_client):
+    client = bedrock_client
     with Stubber(client) as stub:
         yield client, stub
         stub.assert_no_pending_responses()
