@@ -155,11 +155,11 @@ def invoke(
         except (ClientError, EndpointConnectionError) as exc:
             retry_after = retry_after_seconds(budget, retries + 1)
             if not _safe_to_retry(exc) or retries + 1 >= budget.max_attempts:
-                raise map_error(exc, retry_after_s=retry_after) from None
+                raise _mapped(exc, retry_after) from None
             delay = backoff_seconds(budget, retries + 1, rand)
             if not attempt_read_timeout(deadline, budget, after=delay):
                 # No further attempt fits: answer now, before the gateway cuts.
-                raise map_error(exc, retry_after_s=retry_after) from None
+                raise _mapped(exc, retry_after) from None
             sleep(delay)
             retries += 1
         except Exception as exc:
@@ -169,6 +169,12 @@ def invoke(
             raise mapped from None
         finally:
             _attempt_read_timeout.reset(token)
+
+
+def _mapped(exc: ClientError | EndpointConnectionError, retry_after_s: int) -> errors.KitError:
+    mapped = map_error(exc, retry_after_s=retry_after_s)
+    # Every botocore client or connection error has a mapping; the fallback keeps types honest.
+    return mapped or errors.UpstreamFailure("Bedrock failed; try again")
 
 
 def _no_time(budget: TimeBudget) -> str:

@@ -243,7 +243,7 @@ class Reply:
         """
         if exception_type not in STREAM_EXCEPTION_TYPES:
             raise ValueError(f"exception_type must be one of {STREAM_EXCEPTION_TYPES}")
-        body = {"message": message}
+        body: dict[str, Any] = {"message": message}
         if exception_type == "modelStreamErrorException":
             body.update(originalStatusCode=500, originalMessage=message)
         if payload:
