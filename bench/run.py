@@ -408,12 +408,13 @@ def bench_handler(n: int, warmup: int, block: int) -> None:
         if path not in sys.path:
             sys.path.insert(0, path)
 
+    from handlers import chat as api
     from handlers.chat import handler
-    from kit_runtime import api
     from kit_runtime.chat import ChatService
-    from kit_runtime.schemas import ChatRequest
+    from kit_runtime.contracts.chat_api import ChatRequest
     from tests.fakes import FakeBedrock
-    from tests.runtime.conftest import LambdaContext, client_for, make_settings, rest_event
+    from tests.support.chat_api import catalog, client_for, make_settings, rest_event
+    from tests.support.lambda_context import LambdaContext
 
     body = {
         "messages": [{"role": "user", "content": "hello there model, how are you today?"}],
@@ -421,8 +422,8 @@ def bench_handler(n: int, warmup: int, block: int) -> None:
     }
     with FakeBedrock() as server:
         settings = make_settings()
-        client = client_for(server, settings.max_attempts)
-        service = ChatService(settings, client)
+        client = client_for(server, settings)
+        service = ChatService(settings, catalog(), client)
         api.use_service(service)
         request = ChatRequest.model_validate(body)
         model_id, _ = service.route(request)
@@ -479,7 +480,7 @@ def bench_handler(n: int, warmup: int, block: int) -> None:
         # The handler's own cost without HTTP: same handler, converse answered from memory.
         answer = client.converse(**kwargs)
         answer.pop("ResponseMetadata", None)
-        api.use_service(ChatService(settings, _StubClient(answer)))
+        api.use_service(ChatService(settings, catalog(), _StubClient(answer)))
         stub_ms: list[float] = []
         with stdout_to_devnull():
             refill(warmup)

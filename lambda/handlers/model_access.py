@@ -1,38 +1,80 @@
 """Custom resource (CDK Provider framework, ``onEvent``): the deploy-time model access check.
 
 Create and Update run :func:`kit_runtime.model_access.check_model_access` with the resource
-properties; Delete does nothing (access is an account setting, never revoked here). An
+properties (:class:`kit_runtime.contracts.model_access.AccessCheckProperties`, rendered by
+the stack); Delete does nothing (access is an account setting, never revoked here). An
 exception fails the deployment and the Provider framework shows its message.
-
-Properties (CloudFormation passes every scalar as a string):
-
-- ``Stage``: the stage name; ``Region``: the region to check (default: the function's).
-- ``Models``: list of ``{ModelId, UseCaseForm: "true"|"false", MarketplaceAgreement: ...}``.
-- ``UseCaseForm``: ``{companyName, companyWebsite, intendedUsers, industryOption,
-  otherIndustryOption, useCases}`` or absent.
-- ``AcceptMarketplaceAgreements``: ``"true"`` or ``"false"``.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
 
-from kit_runtime.model_access import (
-    ModelRequest,
-    UseCaseForm,
-    check_model_access,
-)
+from kit_runtime.contracts.model_access import AccessCheckProperties
+from kit_runtime.model_access import ModelRequest, UseCaseForm, check_model_access
 
 logger = Logger()
 
-_TRUE = {"true", "1", "yes"}
-_FALSE = {"false", "0", "no", ""}
+# Added by CloudFormation to every custom resource's properties; not part of the contract.
+_CLOUDFORMATION_KEYS = ("ServiceToken",)
 
 
-def handler(event: dict[str, Any], context: Any, *, client: Any | None = None) -> dict[str, Any]:
+def parse_properties(value: Any) -> AccessCheckProperties:
+    """The event's ``ResourceProperties`` as the contract, or one clear error.
+
+    Raises
+    ------
+    ValueError
+        Names every property that does not match the contract.
+    """
+    if not isinstance(value, dict):
+        raise ValueError("ResourceProperties: expected an object")
+    props = {k: v for k, v in value.items() if k not in _CLOUDFORMATION_KEYS}
+    try:
+        return AccessCheckProperties.model_validate(props)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(properties)'}: {e['msg']}"
+            for e in exc.errors(include_url=False)
+        )
+        raise ValueError(f"invalid model access check properties: {problems}") from None
+
+
+def model_requests(props: AccessCheckProperties) -> list[ModelRequest]:
+    """The models to check, with what the catalog says access to each needs."""
+    return [
+        ModelRequest(
+            model_id=m.ModelId,
+            use_case_form=m.UseCaseForm == "true",
+            marketplace_agreement=m.MarketplaceAgreement == "true",
+        )
+        for m in props.Models
+    ]
+
+
+def use_case_form(props: AccessCheckProperties) -> UseCaseForm | None:
+    """The Anthropic use-case form, or ``None`` when the stage configures none."""
+    form = props.UseCaseForm
+    if form is None:
+        return None
+    return UseCaseForm(
+        company_name=form.companyName,
+        company_website=form.companyWebsite,
+        intended_users=form.intendedUsers,
+        industry_option=form.industryOption,
+        other_industry_option=form.otherIndustryOption,
+        use_cases=form.useCases,
+    )
+
+
+@logger.inject_lambda_context
+def handler(
+    event: dict[str, Any], context: LambdaContext, *, client: Any | None = None
+) -> dict[str, Any]:
     """Handle one CloudFormation custom resource event.
 
     Parameters
@@ -40,7 +82,7 @@ def handler(event: dict[str, Any], context: Any, *, client: Any | None = None) -
     event:
         The Provider framework's ``onEvent`` payload.
     context:
-        The Lambda context (unused).
+        The Lambda context.
     client:
         A ``bedrock`` client (tests); default: built for the region on first use.
 
@@ -50,26 +92,22 @@ def handler(event: dict[str, Any], context: Any, *, client: Any | None = None) -
         ``PhysicalResourceId`` (stable across updates) and a short ``Data`` summary.
     """
     request_type = event.get("RequestType", "")
-    props = event.get("ResourceProperties") or {}
-    stage = str(props.get("Stage") or os.environ.get("KIT_STAGE", "unknown"))
-    physical_id = event.get("PhysicalResourceId") or f"bedrock-model-access-{stage}"
     if request_type == "Delete":
+        physical_id = event.get("PhysicalResourceId", "")
         logger.info("delete: nothing to do", extra={"physical_id": physical_id})
         return {"PhysicalResourceId": physical_id}
     if request_type not in ("Create", "Update"):
         raise ValueError(f"unsupported RequestType {request_type!r}")
-
-    region = str(props.get("Region") or os.environ.get("AWS_REGION", ""))
-    models = parse_models(props.get("Models"))
-    form = parse_use_case_form(props.get("UseCaseForm"))
-    accept = parse_bool(
-        props.get("AcceptMarketplaceAgreements", "true"), "AcceptMarketplaceAgreements"
-    )
+    props = parse_properties(event.get("ResourceProperties"))
+    physical_id = event.get("PhysicalResourceId") or f"bedrock-model-access-{props.Stage}"
+    models = model_requests(props)
+    form = use_case_form(props)
+    accept = props.AcceptMarketplaceAgreements == "true"
     logger.info(
         "checking model access",
         extra={
             "request_type": request_type,
-            "region": region,
+            "region": props.Region,
             "models": [m.model_id for m in models],
             "use_case_form": form is not None,
             "accept_marketplace_agreements": accept,
@@ -77,8 +115,8 @@ def handler(event: dict[str, Any], context: Any, *, client: Any | None = None) -
     )
     result = check_model_access(
         models,
-        region=region,
-        stage=stage,
+        region=props.Region,
+        stage=props.Stage,
         use_case_form=form,
         accept_marketplace_agreements=accept,
         client=client,
@@ -95,61 +133,3 @@ def handler(event: dict[str, Any], context: Any, *, client: Any | None = None) -
         "PhysicalResourceId": physical_id,
         "Data": {"Models": ",".join(sorted(result.availability))},
     }
-
-
-def parse_bool(value: Any, name: str) -> bool:
-    """A boolean property: CloudFormation turns ``true`` into ``"true"``.
-
-    Raises
-    ------
-    ValueError
-        The value is neither a boolean nor a boolean string.
-    """
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower() if value is not None else ""
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ValueError(f"property {name}: {value!r} is not a boolean (expected 'true'/'false')")
-
-
-def parse_models(value: Any) -> list[ModelRequest]:
-    """The ``Models`` property as :class:`ModelRequest` objects."""
-    if not isinstance(value, list):
-        raise ValueError(
-            "property Models: expected a list of {ModelId, UseCaseForm, MarketplaceAgreement}"
-        )
-    models = []
-    for i, item in enumerate(value):
-        if not isinstance(item, dict) or not item.get("ModelId"):
-            raise ValueError(f"property Models[{i}]: ModelId is missing")
-        models.append(
-            ModelRequest(
-                model_id=str(item["ModelId"]),
-                use_case_form=parse_bool(
-                    item.get("UseCaseForm", "false"), f"Models[{i}].UseCaseForm"
-                ),
-                marketplace_agreement=parse_bool(
-                    item.get("MarketplaceAgreement", "false"), f"Models[{i}].MarketplaceAgreement"
-                ),
-            )
-        )
-    return models
-
-
-def parse_use_case_form(value: Any) -> UseCaseForm | None:
-    """The ``UseCaseForm`` property (Bedrock's field names) or ``None`` when absent."""
-    if not value:
-        return None
-    if not isinstance(value, dict):
-        raise ValueError("property UseCaseForm: expected an object")
-    return UseCaseForm(
-        company_name=str(value.get("companyName", "")),
-        company_website=str(value.get("companyWebsite", "")),
-        intended_users=str(value.get("intendedUsers", "0")),
-        industry_option=str(value.get("industryOption", "")),
-        other_industry_option=str(value.get("otherIndustryOption", "")),
-        use_cases=str(value.get("useCases", "")),
-    )

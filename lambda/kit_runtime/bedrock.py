@@ -1,22 +1,258 @@
-"""The Bedrock Runtime client, built once per execution environment."""
+"""Bedrock clients, the retry loop within the time budget, and the one error mapping.
+
+Every capability (chat, streaming, RAG, agents) calls Bedrock through :func:`invoke` and maps
+failures with :func:`map_error` / :func:`bedrock_errors`, so retries and answers agree.
+
+Clients come from botocore directly: boto3 would also import s3transfer, which the runtime
+never uses (about 220 ms of a cold start without bytecode; docs/performance.md).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
-import boto3
-from botocore.config import Config
+from botocore.exceptions import (
+    ClientError,
+    EndpointConnectionError,
+    HTTPClientError,
+    ParamValidationError,
+    ReadTimeoutError,
+)
+
+from kit_runtime import errors
+from kit_runtime.budget import (
+    Deadline,
+    attempt_read_timeout,
+    backoff_seconds,
+    retry_after_seconds,
+)
+from kit_runtime.contracts.chat import TimeBudget
+
+T = TypeVar("T")
+
+RETRYABLE_CODES = frozenset(
+    {"ThrottlingException", "ServiceUnavailableException", "ModelNotReadyException"}
+)
+"""Refusals Bedrock gives before it runs the model: retrying cannot bill twice
+(docs/decisions.md, "Retries within the time budget")."""
+
+_THROTTLE_CODES = {
+    "ThrottlingException",
+    "ServiceQuotaExceededException",
+    "TooManyRequestsException",
+    "ModelNotReadyException",
+}
+_TIMEOUT_CODES = {"ModelTimeoutException"}
+_UNAVAILABLE_CODES = {
+    "ServiceUnavailableException",
+    "InternalServerException",
+    "ModelErrorException",
+}
+_VALIDATION_CODES = {"ValidationException"}
+_MESSAGE_CHARS = 300
+
+# The read timeout of the attempt in flight (botocore reads it from the request context).
+_attempt_read_timeout: ContextVar[float | None] = ContextVar("attempt_read_timeout", default=None)
 
 
-def runtime_client(*, max_attempts: int, endpoint_url: str | None = None, **kwargs: Any) -> Any:
-    """A ``bedrock-runtime`` client with standard retries (exponential backoff with jitter).
+def current_attempt_read_timeout() -> float | None:
+    """The read timeout of the attempt in flight (``None`` outside :func:`invoke`)."""
+    return _attempt_read_timeout.get()
 
-    ``max_attempts`` counts the first call; throttles still failing after it become 429s.
+
+def _set_attempt_read_timeout(context: dict[str, Any], **_: Any) -> None:
+    timeout = _attempt_read_timeout.get()
+    if timeout is not None:
+        context["read_timeout"] = timeout
+
+
+def runtime_client(
+    budget: TimeBudget,
+    *,
+    region_name: str | None = None,
+    endpoint_url: str | None = None,
+    **kwargs: Any,
+) -> Any:
+    """A ``bedrock-runtime`` client whose only retries are :func:`invoke`'s.
+
+    botocore's own retries are off (``total_max_attempts`` 1) so the two never multiply; its
+    timeouts are the budget's, and :func:`invoke` shortens the read timeout of each attempt
+    to the time left.
+
+    Parameters
+    ----------
+    budget:
+        The stage's time budget (connect and read timeouts).
+    region_name:
+        Default: ``AWS_REGION`` (set by Lambda).
+    endpoint_url:
+        Another endpoint (tests: the local wire-protocol server).
+    **kwargs:
+        Passed to ``create_client`` (tests: static credentials).
     """
+    from botocore.config import Config
+    from botocore.session import get_session
+
     config = Config(
-        retries={"mode": "standard", "total_max_attempts": max_attempts},
-        connect_timeout=5,
-        read_timeout=120,
+        retries={"mode": "standard", "total_max_attempts": 1},
+        connect_timeout=budget.connect_timeout_seconds,
+        read_timeout=budget.read_timeout_seconds,
         tcp_keepalive=True,
     )
-    return boto3.client("bedrock-runtime", endpoint_url=endpoint_url, config=config, **kwargs)
+    client = get_session().create_client(
+        "bedrock-runtime",
+        region_name=region_name or os.environ.get("AWS_REGION"),
+        endpoint_url=endpoint_url,
+        config=config,
+        **kwargs,
+    )
+    client.meta.events.register("before-call.bedrock-runtime", _set_attempt_read_timeout)
+    return client
+
+
+def invoke(
+    operation: Callable[..., T],
+    arguments: dict[str, Any],
+    *,
+    deadline: Deadline,
+    budget: TimeBudget,
+    sleep: Callable[[float], None] = time.sleep,
+    rand: Callable[[], float] = random.random,
+) -> T:
+    """Call ``operation(**arguments)`` with retries that fit the time budget.
+
+    Retries only what Bedrock refused before running the model (:data:`RETRYABLE_CODES`,
+    connection failures before the request was sent), with full-jitter exponential backoff,
+    at most ``budget.max_attempts`` attempts, and never an attempt that could not end by the
+    deadline. A read timeout is never retried: the model may have answered (and billed).
+
+    Raises
+    ------
+    errors.KitError
+        The mapped failure: 504 when no attempt fits, 429 with ``Retry-After`` when throttled.
+    """
+    retries = 0
+    while True:
+        read_timeout = attempt_read_timeout(deadline, budget)
+        if not read_timeout:
+            raise errors.DeadlineExceeded(_no_time(budget))
+        token = _attempt_read_timeout.set(read_timeout)
+        try:
+            return operation(**arguments)
+        except ReadTimeoutError:
+            if read_timeout < budget.read_timeout_seconds:
+                raise errors.DeadlineExceeded(_no_time(budget)) from None
+            raise errors.UpstreamTimeout(
+                f"Bedrock did not answer within {budget.read_timeout_seconds:g} s; "
+                "ask for fewer tokens or a faster tier"
+            ) from None
+        except (ClientError, EndpointConnectionError) as exc:
+            retry_after = retry_after_seconds(budget, retries + 1)
+            if not _safe_to_retry(exc) or retries + 1 >= budget.max_attempts:
+                raise _mapped(exc, retry_after) from None
+            delay = backoff_seconds(budget, retries + 1, rand)
+            if not attempt_read_timeout(deadline, budget, after=delay):
+                # No further attempt fits: answer now, before the gateway cuts.
+                raise _mapped(exc, retry_after) from None
+            sleep(delay)
+            retries += 1
+        except Exception as exc:
+            mapped = map_error(exc)
+            if mapped is None:
+                raise
+            raise mapped from None
+        finally:
+            _attempt_read_timeout.reset(token)
+
+
+def _mapped(exc: ClientError | EndpointConnectionError, retry_after_s: int) -> errors.KitError:
+    mapped = map_error(exc, retry_after_s=retry_after_s)
+    # Every botocore client or connection error has a mapping; the fallback keeps types honest.
+    return mapped or errors.UpstreamFailure("Bedrock failed; try again")
+
+
+def _no_time(budget: TimeBudget) -> str:
+    return (
+        f"the answer cannot arrive within the API's time budget "
+        f"({budget.integration_timeout_ms / 1000:g} s); ask for fewer tokens or a faster "
+        "tier, or try again"
+    )
+
+
+def _safe_to_retry(exc: Exception) -> bool:
+    if isinstance(exc, ClientError):
+        return error_code(exc) in RETRYABLE_CODES
+    # EndpointConnectionError and ConnectTimeoutError: no connection, nothing was sent.
+    return isinstance(exc, EndpointConnectionError)
+
+
+def error_code(exc: ClientError) -> str:
+    """The Bedrock error code (mid-stream errors arrive in lower camel case)."""
+    code = str(exc.response.get("Error", {}).get("Code", ""))
+    return code[:1].upper() + code[1:]
+
+
+@contextmanager
+def bedrock_errors(*, retry_after_s: int = 1) -> Iterator[None]:
+    """Raise Bedrock and transport failures inside the block as the API's errors."""
+    try:
+        yield
+    except Exception as exc:
+        mapped = map_error(exc, retry_after_s=retry_after_s)
+        if mapped is None:
+            raise
+        raise mapped from None
+
+
+def map_error(exc: BaseException, *, retry_after_s: int = 1) -> errors.KitError | None:
+    """A botocore failure as the API's answer (no trace, a hint what to do); else ``None``."""
+    if isinstance(exc, errors.KitError):
+        return exc
+    if isinstance(exc, ParamValidationError):
+        # botocore's client-side checks: the request passed the schema but not the service
+        # model (e.g. an empty stop sequence); the caller can fix it.
+        report = str(exc.kwargs.get("report", exc))
+        return errors.BedrockRejected(
+            f"a request value is outside what Bedrock accepts: {errors.clip(report, 200)}"
+        )
+    if isinstance(exc, ReadTimeoutError):
+        return errors.UpstreamTimeout("Bedrock did not answer in time; try again")
+    if isinstance(exc, EndpointConnectionError | HTTPClientError):
+        return errors.UpstreamUnavailable(
+            "Bedrock could not be reached; try again",
+            headers={"Retry-After": str(retry_after_s)},
+        )
+    if not isinstance(exc, ClientError):
+        return None
+    code = error_code(exc)
+    message = str(exc.response.get("Error", {}).get("Message", ""))
+    if code in _THROTTLE_CODES:
+        return errors.Throttled(
+            "Bedrock is throttling this model; retry after the delay",
+            headers={"Retry-After": str(retry_after_s)},
+            retry_after_seconds=retry_after_s,
+        )
+    if code in _VALIDATION_CODES:
+        return errors.BedrockRejected(
+            f"Bedrock rejected the request: {errors.clip(message, _MESSAGE_CHARS)}"
+        )
+    if code in _TIMEOUT_CODES:
+        return errors.UpstreamTimeout(
+            "the model did not answer in time; try again or ask for fewer tokens"
+        )
+    if code in _UNAVAILABLE_CODES:
+        return errors.UpstreamUnavailable(
+            "the model is temporarily unavailable; try again",
+            headers={"Retry-After": str(retry_after_s)},
+        )
+    return errors.UpstreamFailure(
+        f"Bedrock answered {code or 'an error'}; the platform team "
+        "should check model access and IAM for this stage",
+        bedrock_code=code,
+    )

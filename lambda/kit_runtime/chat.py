@@ -1,47 +1,77 @@
-"""Chat logic: route the request, call Converse through the guardrail, meter tokens and cost."""
+"""Chat logic: bound and route the request, call Converse through the guardrail, meter it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import random
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from botocore.exceptions import (
-    ClientError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    ReadTimeoutError,
-)
-
 from kit_runtime import errors
-from kit_runtime.schemas import ChatRequest, ChatResponse, Cost, Usage
-from kit_runtime.settings import ModelSettings, Settings
+from kit_runtime.bedrock import bedrock_errors, invoke
+from kit_runtime.budget import Deadline
+from kit_runtime.contracts.catalog import ModelFacts, RuntimeCatalog, TokenPrices
+from kit_runtime.contracts.chat import ChatSettings, RequestLimits
+from kit_runtime.contracts.chat_api import (
+    ChatRequest,
+    ChatResponse,
+    ImageBlock,
+    Message,
+    TextBlock,
+    Usage,
+)
+from kit_runtime.metering import request_cost
 
-RETRY_AFTER_SECONDS = "2"
-_THROTTLE_CODES = {
-    "ThrottlingException",
-    "ServiceQuotaExceededException",
-    "TooManyRequestsException",
-    "ModelNotReadyException",
-}
-_TIMEOUT_CODES = {"ModelTimeoutException"}
-_UNAVAILABLE_CODES = {
-    "ServiceUnavailableException",
-    "InternalServerException",
-    "ModelErrorException",
-}
-_VALIDATION_CODES = {"ValidationException"}
+MAX_REPORTED_VIOLATIONS = 20
 
 
-def request_cost(model: ModelSettings, input_tokens: int, output_tokens: int) -> Cost:
-    """Token cost at the catalog's on-demand prices (USD per million tokens)."""
-    input_usd = input_tokens * model.input_per_mtok / 1_000_000
-    output_usd = output_tokens * model.output_per_mtok / 1_000_000
-    return Cost(
-        input_usd=round(input_usd, 8),
-        output_usd=round(output_usd, 8),
-        total_usd=round(input_usd + output_usd, 8),
-    )
+def limit_violations(request: ChatRequest, limits: RequestLimits) -> list[dict[str, Any]]:
+    """Every place ``request`` exceeds ``limits``: ``{field, limit, allowed, value}`` each."""
+    found: list[dict[str, Any]] = []
+
+    def check(field: str, limit: str, value: int) -> None:
+        allowed = getattr(limits, limit)
+        if value > allowed:
+            found.append({"field": field, "limit": limit, "allowed": allowed, "value": value})
+
+    check("messages", "max_messages", len(request.messages))
+    if request.system is not None:
+        check("system", "max_text_chars", len(request.system))
+    images = 0
+    for i, message in enumerate(request.messages):
+        check(f"messages[{i}].content", "max_content_blocks", message.block_count())
+        if isinstance(message.content, str):
+            check(f"messages[{i}].content", "max_text_chars", len(message.content))
+            continue
+        for j, block in enumerate(message.content):
+            if isinstance(block, TextBlock):
+                check(f"messages[{i}].content[{j}].text", "max_text_chars", len(block.text))
+            else:
+                images += 1
+                field = f"messages[{i}].content[{j}].image.source.bytes"
+                check(field, "max_image_bytes", len(block.image.source.data))
+    check("messages[].content[].image", "max_images", images)
+    stops = request.stop_sequences or []
+    check("stop_sequences", "max_stop_sequences", len(stops))
+    for k, stop in enumerate(stops):
+        check(f"stop_sequences[{k}]", "max_stop_sequence_chars", len(stop))
+    return found
+
+
+def converse_blocks(message: Message) -> list[dict[str, Any]]:
+    """A message's content as Converse ``ContentBlock`` objects (images as raw bytes)."""
+    if isinstance(message.content, str):
+        return [{"text": message.content}]
+    blocks: list[dict[str, Any]] = []
+    for block in message.content:
+        if isinstance(block, ImageBlock):
+            image = block.image
+            blocks.append(
+                {"image": {"format": image.format, "source": {"bytes": image.source.data}}}
+            )
+        else:
+            blocks.append({"text": block.text})
+    return blocks
 
 
 class ChatService:
@@ -50,15 +80,61 @@ class ChatService:
     Parameters
     ----------
     settings:
-        The stage's models, tiers, limits and guardrail.
+        The stage's models, tiers, limits, guardrail and time budget.
+    catalog:
+        The catalog facts shipped in the asset (prices, output caps).
     client:
-        A ``bedrock-runtime`` client (its retry configuration decides the attempts made
-        before a throttle is reported as 429).
+        A ``bedrock-runtime`` client (:func:`kit_runtime.bedrock.runtime_client`).
+    sleep, rand:
+        The retry loop's backoff (tests make it instant or deterministic).
+
+    Raises
+    ------
+    ValueError
+        An enabled model is missing from the catalog facts (an asset built from another
+        catalog).
     """
 
-    def __init__(self, settings: Settings, client: Any) -> None:
+    def __init__(
+        self,
+        settings: ChatSettings,
+        catalog: RuntimeCatalog,
+        client: Any,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        missing = sorted(set(settings.models) - set(catalog.models))
+        if missing:
+            raise ValueError(
+                f"models {missing} are enabled but missing from the asset's catalog facts; "
+                "rebuild and redeploy the function"
+            )
         self.settings = settings
+        self.catalog = catalog
         self.client = client
+        self._sleep = sleep
+        self._rand = rand
+
+    def facts(self, model_id: str) -> ModelFacts:
+        """The catalog facts of an enabled model."""
+        return self.catalog.models[model_id]
+
+    def prices(self, model_id: str) -> TokenPrices:
+        """The prices that apply through the model's profile in this stage."""
+        return self.facts(model_id).prices_for(self.settings.models[model_id].profile)
+
+    def check_limits(self, request: ChatRequest) -> None:
+        """Refuse a request beyond the stage's limits, naming each field, limit and value."""
+        found = limit_violations(request, self.settings.limits)
+        if not found:
+            return
+        first = found[0]
+        raise errors.LimitExceeded(
+            f"{first['field']} is {first['value']}, above {first['limit']} "
+            f"{first['allowed']}" + (f" (and {len(found) - 1} more)" if len(found) > 1 else ""),
+            errors=found[:MAX_REPORTED_VIOLATIONS],
+        )
 
     def route(self, request: ChatRequest) -> tuple[str, str | None]:
         """The model id to use and the tier it came from (``None`` if named directly)."""
@@ -66,7 +142,7 @@ class ChatService:
         if request.model is not None:
             if request.model not in s.models:
                 raise errors.UnknownModel(
-                    f"model {request.model!r} is not enabled in stage {s.stage!r}",
+                    f"model {errors.clip(request.model)!r} is not enabled in stage {s.stage!r}",
                     allowed_models=sorted(s.models),
                     allowed_tiers=sorted(s.tiers),
                 )
@@ -74,14 +150,18 @@ class ChatService:
         tier = request.tier or s.default_tier
         if tier not in s.tiers:
             raise errors.UnknownModel(
-                f"tier {tier!r} does not exist",
+                f"tier {errors.clip(tier)!r} does not exist",
                 allowed_tiers=sorted(s.tiers),
                 allowed_models=sorted(s.models),
             )
         return s.tiers[tier], tier  # type: ignore[index]
 
-    def max_tokens(self, request: ChatRequest, model: ModelSettings) -> int:
-        limit = min(self.settings.max_tokens_limit, model.max_output_tokens)
+    def max_tokens(self, request: ChatRequest, model_id: str) -> int:
+        """``maxTokens`` to send: the request's, bounded by the stage and the model."""
+        limit = self.settings.max_tokens_limit
+        cap = self.facts(model_id).max_output_tokens
+        if cap is not None:
+            limit = min(limit, cap)
         if request.max_tokens is None:
             return min(self.settings.default_max_tokens, limit)
         if request.max_tokens > limit:
@@ -93,32 +173,45 @@ class ChatService:
 
     def converse_arguments(self, request: ChatRequest, model_id: str) -> dict[str, Any]:
         """The Converse call: the application profile, the guardrail, maxTokens always set."""
-        model = self.settings.models[model_id]
-        inference: dict[str, Any] = {"maxTokens": self.max_tokens(request, model)}
+        inference: dict[str, Any] = {"maxTokens": self.max_tokens(request, model_id)}
         if request.temperature is not None:
             inference["temperature"] = request.temperature
         if request.top_p is not None:
             inference["topP"] = request.top_p
         if request.stop_sequences:
-            inference["stopSequences"] = request.stop_sequences
+            inference["stopSequences"] = list(request.stop_sequences)
+        guardrail = self.settings.guardrail
         kwargs: dict[str, Any] = {
-            "modelId": model.invoke_arn,
-            "messages": [{"role": m.role, "content": m.blocks()} for m in request.messages],
+            "modelId": self.settings.models[model_id].invoke_arn,
+            "messages": [{"role": m.role, "content": converse_blocks(m)} for m in request.messages],
             "inferenceConfig": inference,
             "guardrailConfig": {
-                "guardrailIdentifier": self.settings.guardrail_arn,
-                "guardrailVersion": self.settings.guardrail_version,
+                "guardrailIdentifier": guardrail.arn,
+                "guardrailVersion": guardrail.version,
             },
         }
         if request.system:
             kwargs["system"] = [{"text": request.system}]
         return kwargs
 
-    def chat(self, request: ChatRequest) -> ChatResponse:
-        """Answer one chat request (Converse, non-streaming)."""
+    def deadline(self) -> Deadline:
+        """A deadline for calls made outside an API Gateway request (the budget from now)."""
+        return Deadline.for_request(
+            self.settings.budget, request_time_epoch_ms=None, function_remaining_ms=None
+        )
+
+    def chat(self, request: ChatRequest, *, deadline: Deadline | None = None) -> ChatResponse:
+        """Answer one chat request (Converse, non-streaming) within ``deadline``."""
+        self.check_limits(request)
         model_id, tier = self.route(request)
-        with _bedrock_errors():
-            result = self.client.converse(**self.converse_arguments(request, model_id))
+        result = invoke(
+            self.client.converse,
+            self.converse_arguments(request, model_id),
+            deadline=deadline or self.deadline(),
+            budget=self.settings.budget,
+            sleep=self._sleep,
+            rand=self._rand,
+        )
         content = result.get("output", {}).get("message", {}).get("content", [])
         return self._response(
             model_id,
@@ -129,18 +222,30 @@ class ChatService:
             latency_ms=result.get("metrics", {}).get("latencyMs"),
         )
 
-    def stream(self, request: ChatRequest) -> Iterator[str | ChatResponse]:
+    def stream(
+        self, request: ChatRequest, *, deadline: Deadline | None = None
+    ) -> Iterator[str | ChatResponse]:
         """Answer with ConverseStream: text deltas as they arrive, then the full response.
 
-        An error before the first event raises before anything is yielded (the caller can
-        still answer with a status); an error mid-stream raises after the deltas so far.
+        Opening the stream follows the same retries and time budget as :meth:`chat`. An error
+        before the first event raises before anything is yielded (the caller can still answer
+        with a status); an error mid-stream raises after the deltas so far, and is never
+        retried (the model already ran).
         """
+        self.check_limits(request)
         model_id, tier = self.route(request)
+        opened = invoke(
+            self.client.converse_stream,
+            self.converse_arguments(request, model_id),
+            deadline=deadline or self.deadline(),
+            budget=self.settings.budget,
+            sleep=self._sleep,
+            rand=self._rand,
+        )
         parts: list[str] = []
         stop_reason, usage, latency = "", {}, None
-        with _bedrock_errors():
-            arguments = self.converse_arguments(request, model_id)
-            for event in self.client.converse_stream(**arguments)["stream"]:
+        with bedrock_errors():
+            for event in opened["stream"]:
                 if "contentBlockDelta" in event:
                     text = event["contentBlockDelta"]["delta"].get("text", "")
                     parts.append(text)
@@ -181,50 +286,7 @@ class ChatService:
                 output_tokens=output_tokens,
                 total_tokens=int(usage.get("totalTokens", input_tokens + output_tokens)),
             ),
-            cost=request_cost(self.settings.models[model_id], input_tokens, output_tokens),
+            cost=request_cost(self.prices(model_id), input_tokens, output_tokens),
             guardrail_intervened=stop_reason == "guardrail_intervened",
             latency_ms=latency_ms,
         )
-
-
-@contextmanager
-def _bedrock_errors() -> Iterator[None]:
-    """Bedrock and transport failures as the API's errors."""
-    try:
-        yield
-    except ClientError as exc:
-        raise _map_client_error(exc) from None
-    except (ReadTimeoutError, ConnectTimeoutError) as exc:
-        raise errors.UpstreamTimeout("Bedrock did not answer in time; try again") from exc
-    except EndpointConnectionError as exc:
-        raise errors.UpstreamUnavailable("Bedrock could not be reached; try again") from exc
-
-
-def _map_client_error(exc: ClientError) -> errors.KitError:
-    """Bedrock's error codes as the API's answers (no trace, a hint what to do)."""
-    code = exc.response.get("Error", {}).get("Code", "")
-    # Mid-stream errors arrive as event-stream exceptions named in lower camel case.
-    code = code[:1].upper() + code[1:]
-    message = exc.response.get("Error", {}).get("Message", "")
-    if code in _THROTTLE_CODES:
-        return errors.Throttled(
-            "Bedrock is throttling this model; retry after the delay",
-            headers={"Retry-After": RETRY_AFTER_SECONDS},
-            retry_after_seconds=int(RETRY_AFTER_SECONDS),
-        )
-    if code in _VALIDATION_CODES:
-        return errors.BedrockRejected(f"Bedrock rejected the request: {message}")
-    if code in _TIMEOUT_CODES:
-        return errors.UpstreamTimeout(
-            "the model did not answer in time; try again or ask for fewer tokens"
-        )
-    if code in _UNAVAILABLE_CODES:
-        return errors.UpstreamUnavailable(
-            "the model is temporarily unavailable; try again",
-            headers={"Retry-After": RETRY_AFTER_SECONDS},
-        )
-    return errors.UpstreamFailure(
-        f"Bedrock answered {code or 'an error'}; the platform team "
-        "should check model access and IAM for this stage",
-        bedrock_code=code,
-    )

@@ -1,8 +1,17 @@
-"""Domain errors and the one place they become HTTP answers."""
+"""Domain errors: each knows its HTTP status, its code and the JSON body the caller gets."""
 
 from __future__ import annotations
 
 from typing import Any
+
+ECHO_CHARS = 80
+"""Longest piece of caller input an error message repeats."""
+
+
+def clip(value: object, limit: int = ECHO_CHARS) -> str:
+    """``value`` as text, cut to ``limit`` characters (an error never echoes a whole input)."""
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 class KitError(Exception):
@@ -20,6 +29,7 @@ class KitError(Exception):
         self.details = details
 
     def body(self, request_id: str | None = None) -> dict[str, Any]:
+        """``{"error": {"code", "message", ...details}, "request_id"}``."""
         error: dict[str, Any] = {"code": self.code, "message": self.message, **self.details}
         return {"error": error, "request_id": request_id}
 
@@ -29,7 +39,23 @@ class InvalidJson(KitError):
 
 
 class InvalidRequest(KitError):
+    """The body does not match the chat schema (a field list says what to fix)."""
+
     status, code = 422, "invalid_request"
+
+
+class LimitExceeded(KitError):
+    """The body is well formed but exceeds one of the stage's request limits."""
+
+    status, code = 400, "limit_exceeded"
+
+
+class RequestTooLarge(KitError):
+    status, code = 413, "request_too_large"
+
+
+class UnsupportedMediaType(KitError):
+    status, code = 415, "unsupported_media_type"
 
 
 class UnknownModel(KitError):
@@ -42,6 +68,12 @@ class Throttled(KitError):
 
 class BedrockRejected(KitError):
     status, code = 400, "bedrock_validation"
+
+
+class DeadlineExceeded(KitError):
+    """The answer cannot arrive within the API's time budget."""
+
+    status, code = 504, "deadline_exceeded"
 
 
 class UpstreamTimeout(KitError):
@@ -58,3 +90,7 @@ class UpstreamFailure(KitError):
 
 class NotFound(KitError):
     status, code = 404, "not_found"
+
+
+class MethodNotAllowed(KitError):
+    status, code = 405, "method_not_allowed"

@@ -200,7 +200,7 @@ class CheckResult:
 
 
 def default_client(region: str, max_attempts: int = 5) -> Any:
-    """The production ``bedrock`` control-plane client (boto3 is imported only here).
+    """The production ``bedrock`` control-plane client (from botocore; boto3 is not needed).
 
     Parameters
     ----------
@@ -209,10 +209,10 @@ def default_client(region: str, max_attempts: int = 5) -> Any:
     max_attempts:
         Attempts per call with the adaptive retry mode (throttling is common here).
     """
-    import boto3
     from botocore.config import Config
+    from botocore.session import get_session
 
-    return boto3.client(
+    return get_session().create_client(
         "bedrock",
         region_name=region,
         config=Config(retries={"mode": "adaptive", "max_attempts": max_attempts}),

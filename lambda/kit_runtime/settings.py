@@ -1,46 +1,34 @@
-"""The stage facts the runtime needs, from the ``KIT_SETTINGS`` variable the stack writes."""
+"""The chat function's inputs: stage settings from the environment, catalog facts from the asset.
+
+Each is read once per execution environment; tests inject their own objects instead.
+"""
 
 from __future__ import annotations
 
 import os
 from functools import cache
-from typing import Literal
+from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from kit_runtime.contracts import catalog as catalog_contract
+from kit_runtime.contracts.catalog import RuntimeCatalog
+from kit_runtime.contracts.chat import ENV_VAR, ChatSettings
 
-Tier = Literal["fast", "balanced", "deep"]
-
-
-class ModelSettings(BaseModel):
-    """One enabled chat model: the ARN to invoke (its application profile) and its prices."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    invoke_arn: str = Field(min_length=1)
-    input_per_mtok: float = Field(ge=0)
-    output_per_mtok: float = Field(ge=0)
-    max_output_tokens: int = Field(gt=0)
-    streaming: bool
-
-
-class Settings(BaseModel):
-    """Everything the chat runtime knows about its stage."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    stage: str
-    models: dict[str, ModelSettings] = Field(min_length=1)
-    tiers: dict[Tier, str]
-    default_tier: Tier
-    default_max_tokens: int = Field(gt=0)
-    max_tokens_limit: int = Field(gt=0)
-    guardrail_arn: str = Field(min_length=1)
-    guardrail_version: str = Field(min_length=1)
-    log_prompts: bool = False
-    max_attempts: int = Field(default=4, ge=1)
+CATALOG_PATH = Path(catalog_contract.__file__).with_name(catalog_contract.FILE_NAME)
+"""Written into the asset by the bundler (not in git)."""
 
 
 @cache
-def load_settings() -> Settings:
-    """Parse ``KIT_SETTINGS`` once per execution environment."""
-    return Settings.model_validate_json(os.environ["KIT_SETTINGS"])
+def load_chat_settings() -> ChatSettings:
+    """Parse ``KIT_SETTINGS`` (written by the stack from the same contract)."""
+    text = os.environ.get(ENV_VAR)
+    if not text:
+        raise RuntimeError(f"{ENV_VAR} is not set: the stack writes it; redeploy the function")
+    return ChatSettings.model_validate_json(text)
+
+
+@cache
+def load_runtime_catalog(path: Path = CATALOG_PATH) -> RuntimeCatalog:
+    """The catalog facts shipped beside ``contracts/catalog.py``."""
+    if not path.exists():
+        raise RuntimeError(f"{path.name} is missing from the asset: rebuild it with `make synth`")
+    return RuntimeCatalog.model_validate_json(path.read_bytes())

@@ -185,27 +185,43 @@ class Reply:
 
     # ----------------------------------------------------------------- HTTP errors
     @classmethod
-    def error(cls, status: int, code: str, message: str | None = None, *, times: int = 1) -> Reply:
-        """An HTTP error: ``status`` + header ``x-amzn-ErrorType: code`` + ``{"message"}``."""
+    def error(
+        cls,
+        status: int,
+        code: str,
+        message: str | None = None,
+        *,
+        times: int = 1,
+        delay_s: float = 0.0,
+    ) -> Reply:
+        """An HTTP error: ``status`` + header ``x-amzn-ErrorType: code`` + ``{"message"}``,
+        sent ``delay_s`` seconds after the request arrived."""
         return cls(
             kind="error",
             status=status,
             code=code,
             message=message if message is not None else f"Fake {code}",
             times=times,
+            delay_s=delay_s,
         )
 
     @classmethod
-    def service_error(cls, code: str, message: str | None = None, *, times: int = 1) -> Reply:
+    def service_error(
+        cls, code: str, message: str | None = None, *, times: int = 1, delay_s: float = 0.0
+    ) -> Reply:
         """Like :meth:`error` but the HTTP status is looked up in :data:`ERROR_STATUS`."""
-        return cls.error(ERROR_STATUS.get(code, 400), code, message, times=times)
+        return cls.error(ERROR_STATUS.get(code, 400), code, message, times=times, delay_s=delay_s)
 
     @classmethod
     def throttle(
-        cls, times: int = 1, message: str = "Too many requests, please wait before trying again."
+        cls,
+        times: int = 1,
+        message: str = "Too many requests, please wait before trying again.",
+        *,
+        delay_s: float = 0.0,
     ) -> Reply:
         """HTTP 429 ThrottlingException, ``times`` requests in a row."""
-        return cls.error(429, "ThrottlingException", message, times=times)
+        return cls.error(429, "ThrottlingException", message, times=times, delay_s=delay_s)
 
     # ----------------------------------------------------------------- mid-stream errors
     @classmethod
@@ -227,7 +243,7 @@ class Reply:
         """
         if exception_type not in STREAM_EXCEPTION_TYPES:
             raise ValueError(f"exception_type must be one of {STREAM_EXCEPTION_TYPES}")
-        body = {"message": message}
+        body: dict[str, Any] = {"message": message}
         if exception_type == "modelStreamErrorException":
             body.update(originalStatusCode=500, originalMessage=message)
         if payload:
@@ -251,6 +267,7 @@ class RecordedRequest:
     body: dict
     headers: dict[str, str] = field(default_factory=dict)  # lower-cased names
     path: str = ""
+    received_at: float = 0.0  # time.monotonic() when the request arrived
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -297,6 +314,7 @@ class _Handler(BaseHTTPRequestHandler):
                 body=body,
                 headers={k.lower(): v for k, v in self.headers.items()},
                 path=self.path,
+                received_at=time.monotonic(),
             )
         )
         problem = _validate(body)
@@ -309,6 +327,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if reply.delay_s:
             time.sleep(reply.delay_s)
+        with contextlib.suppress(OSError):  # the client may have timed out meanwhile
+            self._answer(reply, body, started)
+
+    def _answer(self, reply: Reply, body: dict, started: float) -> None:
         if reply.kind == "text":
             self._send_converse(reply, body, started)
         else:
@@ -425,6 +447,10 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
     fake: FakeBedrock
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that timed out closes its socket mid-reply: expected in deadline tests.
+        pass
 
 
 class FakeBedrock:

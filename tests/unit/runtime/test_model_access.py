@@ -9,12 +9,14 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from handlers import model_access as handler_module
+from kit_runtime.contracts.model_access import AccessCheckProperties, ModelAccessNeed
 from kit_runtime.model_access import (
     ModelAccessError,
     ModelRequest,
     UseCaseForm,
     check_model_access,
 )
+from tests.support.lambda_context import LambdaContext
 
 REGION = "us-east-1"
 CLAUDE = "anthropic.claude-sonnet-4-5-20250929-v1:0"
@@ -47,9 +49,17 @@ def _fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_PROFILE", raising=False)
 
 
+@pytest.fixture(scope="module")
+def bedrock_client():
+    # Building a client parses the service model: once per module, a fresh Stubber per test.
+    return boto3.client(
+        "bedrock", region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+
+
 @pytest.fixture
-def bedrock():
-    client = boto3.client("bedrock", region_name=REGION)
+def bedrock(bedrock_client):
+    client = bedrock_client
     with Stubber(client) as stub:
         yield client, stub
         stub.assert_no_pending_responses()
@@ -367,16 +377,18 @@ def test_unknown_model_id_is_reported(bedrock):
 
 
 def event(request_type: str, **props) -> dict:
-    base = {
-        "Stage": "dev",
-        "Region": REGION,
-        "Models": [{"ModelId": CLAUDE, "UseCaseForm": "true", "MarketplaceAgreement": "false"}],
-        "AcceptMarketplaceAgreements": "false",
+    """A Provider-framework event whose properties the stack rendered from the contract."""
+    rendered = AccessCheckProperties(
+        Stage="test",
+        Region=REGION,
+        Models=(ModelAccessNeed(ModelId=CLAUDE, UseCaseForm="true"),),
+    ).render()
+    evt = {
+        "RequestType": request_type,
+        "ResourceProperties": {"ServiceToken": "arn:aws:lambda:fn", **rendered, **props},
     }
-    base.update(props)
-    evt = {"RequestType": request_type, "ResourceProperties": base}
     if request_type != "Create":
-        evt["PhysicalResourceId"] = "bedrock-model-access-dev"
+        evt["PhysicalResourceId"] = "bedrock-model-access-test"
     return evt
 
 
@@ -385,10 +397,10 @@ def test_handler_delete_makes_no_calls(bedrock):
     client, _stub = bedrock
 
     # When: the handler runs
-    response = handler_module.handler(event("Delete"), None, client=client)
+    response = handler_module.handler(event("Delete"), LambdaContext(), client=client)
 
     # Then: nothing was called and the physical id is kept
-    assert response["PhysicalResourceId"] == "bedrock-model-access-dev"
+    assert response["PhysicalResourceId"] == "bedrock-model-access-test"
 
 
 def test_handler_create_and_update_keep_a_stable_physical_id(bedrock):
@@ -398,43 +410,66 @@ def test_handler_create_and_update_keep_a_stable_physical_id(bedrock):
     expect_availability(stub, CLAUDE)
 
     # When: both events are handled
-    created = handler_module.handler(event("Create"), None, client=client)
-    updated = handler_module.handler(event("Update"), None, client=client)
+    created = handler_module.handler(event("Create"), LambdaContext(), client=client)
+    updated = handler_module.handler(event("Update"), LambdaContext(), client=client)
 
     # Then: the physical id does not change (no replacement on update)
     assert created["PhysicalResourceId"] == updated["PhysicalResourceId"]
 
 
-def test_handler_parses_boolean_strings_and_form(bedrock):
-    # Given: CloudFormation-style string booleans and a form object
+def test_handler_submits_the_rendered_form(bedrock):
+    # Given: a model lacking authorization and a form in the properties
     client, stub = bedrock
     expect_availability(stub, CLAUDE, authorization="NOT_AUTHORIZED")
-    stub.add_response("put_use_case_for_model_access", {}, {"formData": ANY})
+    stub.add_response(
+        "put_use_case_for_model_access",
+        {},
+        {"formData": json.dumps(FORM_JSON, separators=(",", ":")).encode()},
+    )
     expect_availability(stub, CLAUDE)
 
     # When: the handler runs a Create
-    handler_module.handler(event("Create", UseCaseForm=FORM_JSON), None, client=client)
+    handler_module.handler(event("Create", UseCaseForm=FORM_JSON), LambdaContext(), client=client)
 
-    # Then: the parsed flags are what the strings said
-    models = handler_module.parse_models(
-        [
-            {"ModelId": CLAUDE, "UseCaseForm": "true", "MarketplaceAgreement": "False"},
-            {"ModelId": NOVA, "UseCaseForm": False},
-        ]
+    # Then: the form was submitted with Bedrock's field names (the stub checked the blob)
+
+
+def test_properties_map_flags_and_form_to_the_check():
+    # Given: properties rendered from the contract with every flag set
+    props = handler_module.parse_properties(
+        event(
+            "Create",
+            Models=[
+                {"ModelId": CLAUDE, "UseCaseForm": "true", "MarketplaceAgreement": "false"},
+                {"ModelId": NOVA, "MarketplaceAgreement": "true"},
+            ],
+            UseCaseForm=FORM_JSON,
+            AcceptMarketplaceAgreements="true",
+        )["ResourceProperties"]
     )
-    assert models == [
+
+    # When / Then: the check gets the same facts
+    assert handler_module.model_requests(props) == [
         ModelRequest(CLAUDE, use_case_form=True, marketplace_agreement=False),
-        ModelRequest(NOVA),
+        ModelRequest(NOVA, use_case_form=False, marketplace_agreement=True),
     ]
-    assert handler_module.parse_bool("TRUE", "x") is True
-    assert handler_module.parse_bool("false", "x") is False
-    assert handler_module.parse_use_case_form(FORM_JSON) == FORM
+    assert handler_module.use_case_form(props) == FORM
+    assert props.AcceptMarketplaceAgreements == "true"
 
 
-def test_handler_rejects_a_non_boolean_string():
-    # Given / When / Then: a value that is no boolean fails with the property name
-    with pytest.raises(ValueError, match="AcceptMarketplaceAgreements"):
-        handler_module.parse_bool("maybe", "AcceptMarketplaceAgreements")
+@pytest.mark.parametrize(
+    "props,named",
+    [
+        ({"AcceptMarketplaceAgreements": "maybe"}, "AcceptMarketplaceAgreements"),
+        ({"Models": []}, "Models"),
+        ({"Models": [{"UseCaseForm": "true"}]}, "Models.0.ModelId"),
+        ({"Surprise": "x"}, "Surprise"),
+    ],
+)
+def test_properties_that_break_the_contract_fail_naming_the_property(props, named):
+    # Given / When / Then: a property outside the contract fails the deploy with its path
+    with pytest.raises(ValueError, match=named):
+        handler_module.parse_properties(event("Create", **props)["ResourceProperties"])
 
 
 def test_handler_failure_raises_the_clear_message(bedrock):
@@ -443,5 +478,5 @@ def test_handler_failure_raises_the_clear_message(bedrock):
     expect_availability(stub, CLAUDE, authorization="NOT_AUTHORIZED")
 
     # When / Then: the exception the Provider framework reports carries the fix
-    with pytest.raises(ModelAccessError, match=r"stages\.dev\.model_access\.use_case_form"):
-        handler_module.handler(event("Create"), None, client=client)
+    with pytest.raises(ModelAccessError, match=r"stages\.test\.model_access\.use_case_form"):
+        handler_module.handler(event("Create"), LambdaContext(), client=client)

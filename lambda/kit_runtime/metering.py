@@ -1,0 +1,69 @@
+"""Metering of one answer: its cost, its metrics and its log line (shared by every capability).
+
+Prompts and completions reach the log only when the stage sets ``log_prompts``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from kit_runtime.contracts.catalog import TokenPrices
+from kit_runtime.contracts.chat_api import ChatResponse, Cost
+from kit_runtime.observability import logger, metrics
+
+
+def request_cost(prices: TokenPrices, input_tokens: int, output_tokens: int) -> Cost:
+    """Token cost at the catalog's on-demand prices (USD per million tokens)."""
+    input_usd = input_tokens * prices.input_per_mtok / 1_000_000
+    output_usd = output_tokens * prices.output_per_mtok / 1_000_000
+    return Cost(
+        input_usd=round(input_usd, 8),
+        output_usd=round(output_usd, 8),
+        total_usd=round(input_usd + output_usd, 8),
+    )
+
+
+def record_answer(
+    response: ChatResponse, *, log_prompts: bool, prompt: dict[str, Any] | None = None
+) -> None:
+    """Emit the answer's metrics (tokens, cost, guardrail) and its one log line.
+
+    Parameters
+    ----------
+    response:
+        The answer as the caller gets it.
+    log_prompts:
+        The stage opted in to logging prompts and completions.
+    prompt:
+        The request, logged only with ``log_prompts``.
+    """
+    metrics.add_dimension(name="model", value=response.model)
+    metrics.add_metric(name="InputTokens", unit=MetricUnit.Count, value=response.usage.input_tokens)
+    metrics.add_metric(
+        name="OutputTokens", unit=MetricUnit.Count, value=response.usage.output_tokens
+    )
+    metrics.add_metric(
+        name="CostMicroUSD",
+        unit=MetricUnit.Count,
+        value=round(response.cost.total_usd * 1_000_000, 2),
+    )
+    if response.guardrail_intervened:
+        metrics.add_metric(name="GuardrailInterventions", unit=MetricUnit.Count, value=1)
+    private: dict[str, Any] = {}
+    if log_prompts:
+        private = {"prompt": prompt, "completion": response.text}
+    logger.info(
+        "chat answered",
+        extra={
+            "model": response.model,
+            "tier": response.tier,
+            "stop_reason": response.stop_reason,
+            "input_tokens": response.usage.input_tokens,
+            "output_tokens": response.usage.output_tokens,
+            "cost_usd": response.cost.total_usd,
+            "latency_ms": response.latency_ms,
+            **private,
+        },
+    )
