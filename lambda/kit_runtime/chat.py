@@ -154,7 +154,7 @@ class ChatService:
                 allowed_tiers=sorted(s.tiers),
                 allowed_models=sorted(s.models),
             )
-        return s.tiers[tier], tier  # type: ignore[index]
+        return s.tiers[tier], tier
 
     def max_tokens(self, request: ChatRequest, model_id: str) -> int:
         """``maxTokens`` to send: the request's, bounded by the stage and the model."""

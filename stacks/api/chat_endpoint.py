@@ -8,7 +8,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from kit_runtime.contracts.chat import ChatSettings, GuardrailRef, ModelRoute
-from kit_runtime.schemas import ChatRequest
+from kit_runtime.contracts.chat_api import ChatRequest
 from stacks.api.request_model import api_gateway_schema
 from stacks.api.rest_api import KitRestApi
 from stacks.config import StagePlan

@@ -163,7 +163,7 @@ def test_gateway_refusals_use_the_kit_error_shape(stage: Synthesized) -> None:
 
 
 def test_chat_request_model_is_the_runtime_schema(stage: Synthesized) -> None:
-    from kit_runtime.schemas import ChatRequest
+    from kit_runtime.contracts.chat_api import ChatRequest
 
     model = only({k: v for k, v in stage.resources("AWS::ApiGateway::Model").items()})["Properties"]
     schema = model["Schema"]

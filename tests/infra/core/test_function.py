@@ -29,7 +29,8 @@ def _template(invocation: Any) -> dict[str, Any]:
         invocation=invocation,
         timeout=Duration.seconds(10),
     )
-    return app.synth().get_stack_by_name("Fn").template  # type: ignore[no-any-return]
+    template: dict[str, Any] = app.synth().get_stack_by_name("Fn").template
+    return template
 
 
 def test_an_async_function_gets_an_encrypted_retained_dead_letter_queue() -> None:

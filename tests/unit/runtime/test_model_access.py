@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import boto3
 import pytest
@@ -397,7 +398,7 @@ def test_handler_delete_makes_no_calls(bedrock):
     client, _stub = bedrock
 
     # When: the handler runs
-    response = handler_module.handler(event("Delete"), LambdaContext(), client=client)
+    response = handler_module.handler(event("Delete"), _context(), client=client)
 
     # Then: nothing was called and the physical id is kept
     assert response["PhysicalResourceId"] == "bedrock-model-access-test"
@@ -410,8 +411,8 @@ def test_handler_create_and_update_keep_a_stable_physical_id(bedrock):
     expect_availability(stub, CLAUDE)
 
     # When: both events are handled
-    created = handler_module.handler(event("Create"), LambdaContext(), client=client)
-    updated = handler_module.handler(event("Update"), LambdaContext(), client=client)
+    created = handler_module.handler(event("Create"), _context(), client=client)
+    updated = handler_module.handler(event("Update"), _context(), client=client)
 
     # Then: the physical id does not change (no replacement on update)
     assert created["PhysicalResourceId"] == updated["PhysicalResourceId"]
@@ -429,7 +430,7 @@ def test_handler_submits_the_rendered_form(bedrock):
     expect_availability(stub, CLAUDE)
 
     # When: the handler runs a Create
-    handler_module.handler(event("Create", UseCaseForm=FORM_JSON), LambdaContext(), client=client)
+    handler_module.handler(event("Create", UseCaseForm=FORM_JSON), _context(), client=client)
 
     # Then: the form was submitted with Bedrock's field names (the stub checked the blob)
 
@@ -479,4 +480,9 @@ def test_handler_failure_raises_the_clear_message(bedrock):
 
     # When / Then: the exception the Provider framework reports carries the fix
     with pytest.raises(ModelAccessError, match=r"stages\.test\.model_access\.use_case_form"):
-        handler_module.handler(event("Create"), LambdaContext(), client=client)
+        handler_module.handler(event("Create"), _context(), client=client)
+
+
+def _context() -> Any:
+    """The stand-in Lambda context, typed as what the handler accepts."""
+    return LambdaContext()
