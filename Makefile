@@ -13,11 +13,13 @@ export PATH := $(CURDIR)/node_modules/.bin:$(TOOLS)/bin:$(PATH)
 export UV_COMPILE_BYTECODE := 1
 export UV_LINK_MODE := copy
 # Synth never calls AWS: skip the instance-metadata probe the SDKs make without credentials.
-export AWS_EC2_METADATA_DISABLED := true
+# `?=` keeps a caller's value: on EC2 with an instance profile, deploy with
+# AWS_EC2_METADATA_DISABLED=false so the CLI may use the instance's credentials.
+export AWS_EC2_METADATA_DISABLED ?= true
 export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: install synth test lint format bench diff deploy clean
+.PHONY: install synth test lint format bench bootstrap diff deploy destroy preflight clean
 
 install: .venv/.installed node_modules/.installed
 
@@ -51,11 +53,47 @@ format: install
 bench: install
 	$(UV) run --frozen python bench/run.py $(ARGS)
 
+# --- Deploy, diff, destroy: every stack of the one stage the app synthesizes -------------------
+# `--all` and `*` reach only top-level stacks, and the kit's stacks sit inside a cdk.Stage, so
+# the pinned CLI would select nothing; `**` matches at every depth (see docs/decisions.md).
+CDK_STACKS := '**'
+# deploy asks in a terminal when a change broadens IAM or security groups; CI (no terminal)
+# passes APPROVAL=never. destroy asks too: scripts pass CDK_FLAGS=--force.
+APPROVAL ?= broadening
+# Extra CLI flags (e.g. --force, --profile p, --concurrency 2).
+CDK_FLAGS ?=
+# A cloud assembly that `make synth STAGE=<same>` wrote (e.g. a CI artifact): used as is.
+ASSEMBLY ?=
+CDK_APP = $(if $(ASSEMBLY),--app $(ASSEMBLY))
+CDK_RUN = cdk --no-notices -c stage=$(STAGE) $(CDK_APP)
+PREFLIGHT = $(UV) run --frozen python -m stacks.tools.preflight --stage $(STAGE) \
+	$(if $(ASSEMBLY),--assembly $(ASSEMBLY))
+# Runs when the CLI exits non-zero: its own message is above; say what most often causes it.
+cli_failed = { echo >&2; \
+	echo "make $(1): the CDK CLI failed (its message is above). If it could not resolve the" >&2; \
+	echo "account or reach AWS, the credentials found are expired, for another account, or" >&2; \
+	echo "AWS is unreachable: check with 'aws sts get-caller-identity' (after 'aws sso login'" >&2; \
+	echo "for SSO profiles). Nothing was compared or changed unless shown above." >&2; exit 1; }
+
+preflight: install
+	@$(PREFLIGHT) --command "make preflight"
+
+bootstrap: install
+	@$(PREFLIGHT) --command "make bootstrap"
+	$(CDK_RUN) bootstrap $(CDK_FLAGS) || $(call cli_failed,bootstrap)
+
 diff: install
-	npx cdk diff --all --no-notices -c stage=$(STAGE)
+	@$(PREFLIGHT) --command "make diff"
+	$(CDK_RUN) diff $(CDK_STACKS) $(CDK_FLAGS) || $(call cli_failed,diff)
 
 deploy: install
-	npx cdk deploy --all --no-notices -c stage=$(STAGE)
+	@$(PREFLIGHT) --command "make deploy"
+	$(CDK_RUN) deploy $(CDK_STACKS) --require-approval $(APPROVAL) $(CDK_FLAGS) \
+		|| $(call cli_failed,deploy)
+
+destroy: install
+	@$(PREFLIGHT) --command "make destroy"
+	$(CDK_RUN) destroy $(CDK_STACKS) $(CDK_FLAGS) || $(call cli_failed,destroy)
 
 clean:
 	rm -rf cdk.out .pytest_cache .ruff_cache
