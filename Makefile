@@ -66,34 +66,29 @@ CDK_FLAGS ?=
 ASSEMBLY ?=
 CDK_APP = $(if $(ASSEMBLY),--app $(ASSEMBLY))
 CDK_RUN = cdk --no-notices -c stage=$(STAGE) $(CDK_APP)
-PREFLIGHT = $(UV) run --frozen python -m stacks.tools.preflight --stage $(STAGE) \
-	$(if $(ASSEMBLY),--assembly $(ASSEMBLY))
-# Runs when the CLI exits non-zero: its own message is above; say what most often causes it.
-cli_failed = { echo >&2; \
-	echo "make $(1): the CDK CLI failed (its message is above). If it could not resolve the" >&2; \
-	echo "account or reach AWS, the credentials found are expired, for another account, or" >&2; \
-	echo "AWS is unreachable: check with 'aws sts get-caller-identity' (after 'aws sso login'" >&2; \
-	echo "for SSO profiles). Nothing was compared or changed unless shown above." >&2; exit 1; }
+# Checks credentials (no network call) and ASSEMBLY before the CLI runs; explains a CLI failure.
+PREFLIGHT = $(CURDIR)/.venv/bin/python -m stacks.tools.preflight --stage=$(STAGE) \
+	$(if $(ASSEMBLY),--assembly=$(ASSEMBLY))
 
 preflight: install
-	@$(PREFLIGHT) --command "make preflight"
+	@$(PREFLIGHT) --command="make preflight"
 
 bootstrap: install
-	@$(PREFLIGHT) --command "make bootstrap"
-	$(CDK_RUN) bootstrap $(CDK_FLAGS) || $(call cli_failed,bootstrap)
+	@$(PREFLIGHT) --command="make bootstrap"
+	$(CDK_RUN) bootstrap $(CDK_FLAGS) || $(PREFLIGHT) --command="make bootstrap" --cli-failed
 
 diff: install
-	@$(PREFLIGHT) --command "make diff"
-	$(CDK_RUN) diff $(CDK_STACKS) $(CDK_FLAGS) || $(call cli_failed,diff)
+	@$(PREFLIGHT) --command="make diff"
+	$(CDK_RUN) diff $(CDK_STACKS) $(CDK_FLAGS) || $(PREFLIGHT) --command="make diff" --cli-failed
 
 deploy: install
-	@$(PREFLIGHT) --command "make deploy"
+	@$(PREFLIGHT) --command="make deploy"
 	$(CDK_RUN) deploy $(CDK_STACKS) --require-approval $(APPROVAL) $(CDK_FLAGS) \
-		|| $(call cli_failed,deploy)
+		|| $(PREFLIGHT) --command="make deploy" --cli-failed
 
 destroy: install
-	@$(PREFLIGHT) --command "make destroy"
-	$(CDK_RUN) destroy $(CDK_STACKS) $(CDK_FLAGS) || $(call cli_failed,destroy)
+	@$(PREFLIGHT) --command="make destroy"
+	$(CDK_RUN) destroy $(CDK_STACKS) $(CDK_FLAGS) || $(PREFLIGHT) --command="make destroy" --cli-failed
 
 clean:
 	rm -rf cdk.out .pytest_cache .ruff_cache

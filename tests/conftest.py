@@ -25,6 +25,7 @@ class Synthesized:
     nag_findings: list[dict[str, Any]] = field(default_factory=list)
     synth_error: str | None = None
     template_files: dict[str, Path] = field(default_factory=dict)
+    outdir: Path | None = None  # the cloud assembly directory (for `cdk --app <dir>`)
 
     def resources(self, type_: str, stack: str | None = None) -> dict[str, dict[str, Any]]:
         """Every resource of ``type_`` (logical id -> resource), in one stack or all."""
@@ -68,7 +69,7 @@ def synthesize(stage: str, context: dict[str, Any] | None = None) -> Synthesized
             artifact = nested.get_stack_by_name(stack.stack_name)
             templates[stack.node.id] = artifact.template
             files[stack.node.id] = Path(artifact.template_full_path)
-    return Synthesized(stage, config, templates, findings, error, files)
+    return Synthesized(stage, config, templates, findings, error, files, Path(outdir))
 
 
 def _violations(report: dict[str, Any]) -> list[dict[str, Any]]:

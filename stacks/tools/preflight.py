@@ -3,6 +3,7 @@
 Usage::
 
     python -m stacks.tools.preflight --stage dev [--assembly cdk.out]
+    python -m stacks.tools.preflight --stage dev --cli-failed   # after the CLI failed: explain
 
 It fails (exit status 2, one message on stderr naming the fix) when
 
@@ -37,6 +38,14 @@ Provide credentials for the stage's account in one of these ways, then run the c
   - environment variables:  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN)
   - on EC2 with an instance profile:  add AWS_EC2_METADATA_DISABLED=false to the make command
 Check them with:  aws sts get-caller-identity"""
+
+
+CLI_FAILED = """\
+the CDK CLI failed; its own message is above. When it says it could not resolve
+the account, found no credentials, or could not connect, the credentials found are expired
+(run `aws sso login` for an SSO profile), belong to another account, or AWS is unreachable.
+Check with `aws sts get-caller-identity`. Nothing was compared or changed beyond what the CLI
+printed above."""
 
 
 class PreflightError(Exception):
@@ -115,7 +124,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--stage", required=True)
     parser.add_argument("--assembly", type=Path, default=None)
     parser.add_argument("--command", default="the CDK CLI", help="named in messages")
+    parser.add_argument(
+        "--cli-failed", action="store_true", help="explain a failed CDK CLI run; exit 1"
+    )
     args = parser.parse_args(argv)
+    if args.cli_failed:
+        print(f"\n{args.command}: {CLI_FAILED}", file=sys.stderr)
+        return 1
     try:
         summary = check(args.stage, args.assembly)
     except PreflightError as error:

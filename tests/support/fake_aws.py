@@ -11,6 +11,8 @@ It answers just enough for the CLI to reach its per-stack calls and no further:
 - STS ``GetCallerIdentity`` names ``account`` (the CLI needs an account to pick stacks' roles);
 - CloudFormation ``DescribeStacks`` answers "does not exist", CloudFormation's reply for a
   stack that was never deployed, so ``diff`` and ``destroy`` walk every selected stack;
+- SSM's bootstrap-version parameter and S3 (location, listing, upload) play a bootstrapped
+  environment, so ``deploy`` publishes its assets and goes on to its first stack;
 - everything else is denied (query/XML or JSON, as the caller's protocol expects), so
   ``deploy`` stops at its first stack having named it.
 """
@@ -107,6 +109,13 @@ def _handler_for(fake: FakeAws) -> type[BaseHTTPRequestHandler]:
             elif target == "AmazonSSM.GetParameter":
                 # A bootstrapped environment, so deploy goes on to its stacks.
                 self._send(200, "application/x-amz-json-1.1", _bootstrap_version(form, body))
+            elif self.command == "GET" and "location" in urlsplit(self.path).query:
+                self._send(200, "application/xml", _S3_LOCATION)
+            elif self.command == "GET" and form.get("list-type") == "2":
+                self._send(200, "application/xml", _S3_EMPTY_LISTING)
+            elif self.command == "PUT":
+                # Assets "upload", so deploy goes on to its stacks.
+                self._send(200, "application/xml", "")
             elif target:
                 self._send(
                     400,
@@ -114,7 +123,9 @@ def _handler_for(fake: FakeAws) -> type[BaseHTTPRequestHandler]:
                     '{"__type": "AccessDeniedException", "message": "denied by the local fake"}',
                 )
             else:
-                self._send(403, "text/xml", _query_error("AccessDenied", "denied by the local fake"))
+                self._send(
+                    403, "text/xml", _query_error("AccessDenied", "denied by the local fake")
+                )
 
         def _send(self, status: int, content_type: str, text: str) -> None:
             data = text.encode()
@@ -148,6 +159,14 @@ def _caller_identity(account: str) -> str:
 def _bootstrap_version(form: dict[str, str], body: str) -> str:
     name = json.loads(body or "{}").get("Name", "")
     return json.dumps({"Parameter": {"Name": name, "Type": "String", "Value": BOOTSTRAP_VERSION}})
+
+
+_S3_XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/"
+_S3_LOCATION = f'<LocationConstraint xmlns="{_S3_XMLNS}"></LocationConstraint>'
+_S3_EMPTY_LISTING = (
+    f'<ListBucketResult xmlns="{_S3_XMLNS}"><KeyCount>0</KeyCount><MaxKeys>1</MaxKeys>'
+    "<IsTruncated>false</IsTruncated></ListBucketResult>"
+)
 
 
 def _query_error(code: str, message: str) -> str:
