@@ -93,17 +93,17 @@ def runs(stage: Any, homes: Path) -> StageRuns:
         )
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        futures = {
-            kind: {c: pool.submit(fn, c) for c in COMMANDS}
-            for kind, fn in (
-                ("listed", listed),
-                ("recorded", recorded),
-                ("unreachable", unreachable),
-                ("no_credentials", no_credentials),
-            )
-        }
-        done = {kind: {c: f.result() for c, f in per.items()} for kind, per in futures.items()}
-    return StageRuns(cdk_cli.stage_stack_names(stage.outdir), **done)
+        listing = {c: pool.submit(listed, c) for c in COMMANDS}
+        recording = {c: pool.submit(recorded, c) for c in COMMANDS}
+        dead = {c: pool.submit(unreachable, c) for c in COMMANDS}
+        bare = {c: pool.submit(no_credentials, c) for c in COMMANDS}
+        return StageRuns(
+            expected=cdk_cli.stage_stack_names(stage.outdir),
+            listed={c: f.result() for c, f in listing.items()},
+            recorded={c: f.result() for c, f in recording.items()},
+            unreachable={c: f.result() for c, f in dead.items()},
+            no_credentials={c: f.result() for c, f in bare.items()},
+        )
 
 
 @pytest.mark.parametrize("command", COMMANDS)
