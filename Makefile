@@ -13,11 +13,13 @@ export PATH := $(CURDIR)/node_modules/.bin:$(TOOLS)/bin:$(PATH)
 export UV_COMPILE_BYTECODE := 1
 export UV_LINK_MODE := copy
 # Synth never calls AWS: skip the instance-metadata probe the SDKs make without credentials.
-export AWS_EC2_METADATA_DISABLED := true
+# `?=` keeps a caller's value: on EC2 with an instance profile, deploy with
+# AWS_EC2_METADATA_DISABLED=false so the CLI may use the instance's credentials.
+export AWS_EC2_METADATA_DISABLED ?= true
 export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: install synth test test-unit lint typecheck format bench diff deploy clean
+.PHONY: install synth test test-unit lint typecheck format bench bootstrap diff deploy destroy preflight clean
 
 install: .venv/.installed node_modules/.installed
 
@@ -57,11 +59,42 @@ format: install
 bench: install
 	$(UV) run --frozen python bench/run.py $(ARGS)
 
+# --- Deploy, diff, destroy: every stack of the one stage the app synthesizes -------------------
+# `--all` and `*` reach only top-level stacks, and the kit's stacks sit inside a cdk.Stage, so
+# the pinned CLI would select nothing; `**` matches at every depth (see docs/decisions.md).
+CDK_STACKS := '**'
+# deploy asks in a terminal when a change broadens IAM or security groups; CI (no terminal)
+# passes APPROVAL=never. destroy asks too: scripts pass CDK_FLAGS=--force.
+APPROVAL ?= broadening
+# Extra CLI flags (e.g. --force, --profile p, --concurrency 2).
+CDK_FLAGS ?=
+# A cloud assembly that `make synth STAGE=<same>` wrote (e.g. a CI artifact): used as is.
+ASSEMBLY ?=
+CDK_APP = $(if $(ASSEMBLY),--app $(ASSEMBLY))
+CDK_RUN = cdk --no-notices -c stage=$(STAGE) $(CDK_APP)
+# Checks credentials (no network call) and ASSEMBLY before the CLI runs; explains a CLI failure.
+PREFLIGHT = $(CURDIR)/.venv/bin/python -m stacks.tools.preflight --stage=$(STAGE) \
+	$(if $(ASSEMBLY),--assembly=$(ASSEMBLY))
+
+preflight: install
+	@$(PREFLIGHT) --command="make preflight"
+
+bootstrap: install
+	@$(PREFLIGHT) --command="make bootstrap"
+	$(CDK_RUN) bootstrap $(CDK_FLAGS) || $(PREFLIGHT) --command="make bootstrap" --cli-failed
+
 diff: install
-	npx cdk diff --all --no-notices -c stage=$(STAGE)
+	@$(PREFLIGHT) --command="make diff"
+	$(CDK_RUN) diff $(CDK_STACKS) $(CDK_FLAGS) || $(PREFLIGHT) --command="make diff" --cli-failed
 
 deploy: install
-	npx cdk deploy --all --no-notices -c stage=$(STAGE)
+	@$(PREFLIGHT) --command="make deploy"
+	$(CDK_RUN) deploy $(CDK_STACKS) --require-approval $(APPROVAL) $(CDK_FLAGS) \
+		|| $(PREFLIGHT) --command="make deploy" --cli-failed
+
+destroy: install
+	@$(PREFLIGHT) --command="make destroy"
+	$(CDK_RUN) destroy $(CDK_STACKS) $(CDK_FLAGS) || $(PREFLIGHT) --command="make destroy" --cli-failed
 
 clean:
 	rm -rf cdk.out .pytest_cache .ruff_cache
