@@ -19,8 +19,9 @@ import subprocess
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from common import LAMBDA_ENV, ROOT, VENV_PYTHON, base_env, fact, header, row
 
@@ -89,7 +90,7 @@ def _compile(site: Path) -> None:
     )
 
 
-def _build_asset(cache: Path) -> dict:
+def _build_asset(cache: Path) -> dict[str, Any]:
     env = {**base_env(), "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "lambda")])}
     proc = subprocess.run(
         [str(VENV_PYTHON), "-c", _BUILD_ASSET, str(cache)],
@@ -159,11 +160,11 @@ def _importtime(paths: list[Path]) -> None:
     for line in proc.stderr.splitlines():
         if not line.startswith("import time:") or "self [us]" in line:
             continue
-        self_us, cum_us, name = line.split(":", 1)[1].split("|", 2)
-        entries.append((int(self_us), int(cum_us), name))
+        self_text, cum_text, module = line.split(":", 1)[1].split("|", 2)
+        entries.append((int(self_text), int(cum_text), module))
     by_package: dict[str, int] = {}
-    for self_us, _, name in entries:
-        top = name.strip().split(".")[0]
+    for self_us, _, module in entries:
+        top = module.strip().split(".")[0]
         by_package[top] = by_package.get(top, 0) + self_us
     total = sum(by_package.values()) or 1
     print("  -X importtime of the compiled site (one run; importtime adds its own overhead):")
@@ -244,7 +245,7 @@ def _tree_digest(root: Path) -> str:
     return digest.hexdigest()
 
 
-def _zip_size(root: Path, keep) -> tuple[int, int, int]:  # noqa: ANN001 - a predicate
+def _zip_size(root: Path, keep: Callable[[Path], bool]) -> tuple[int, int, int]:
     """(files, unzipped bytes, zipped bytes) of the files ``keep`` accepts."""
     files = [p for p in sorted(root.rglob("*")) if p.is_file() and keep(p.relative_to(root))]
     unzipped = sum(p.stat().st_size for p in files)
@@ -286,7 +287,7 @@ def bench_asset() -> None:
             ok=same and one.name == two.name,
         )
 
-        def has_pyc(rel: Path) -> bool:
+        def everything(_rel: Path) -> bool:
             return True
 
         def no_pyc(rel: Path) -> bool:
@@ -296,7 +297,7 @@ def bench_asset() -> None:
             return not _is_runtime_sdk(rel.parts[0])
 
         variants = {
-            "bundled boto3, with bytecode (shipped)": has_pyc,
+            "bundled boto3, with bytecode (shipped)": everything,
             "bundled boto3, no bytecode (before)": no_pyc,
             "runtime's boto3, with bytecode": no_sdk,
             "runtime's boto3, no bytecode": lambda rel: no_sdk(rel) and no_pyc(rel),

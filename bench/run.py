@@ -451,7 +451,7 @@ def bench_handler(n: int, warmup: int, block: int) -> None:
     )
     row("boto3 converse direct p50 / p99", d50, "ms", None, note=f"p99 {d99:.3f} ms")
     row("handler full path p50 / p99", h50, "ms", None, note=f"p99 {h99:.3f} ms")
-    row("handler overhead p50", h50 - d50, "ms", 1)
+    row("handler overhead p50", h50 - d50, "ms", 0.5)
     row("handler overhead p99", h99 - d99, "ms", None)
     row("handler without HTTP (stub client) p50", s50, "ms", None, note=f"p99 {s99:.3f} ms")
 
@@ -481,7 +481,8 @@ def main() -> int:
     env = base_env()
     print(
         f"bench-run: {time.strftime('%Y-%m-%d %H:%M:%S %z')}  host {platform.node()}  "
-        f"nproc {os.cpu_count()}  {platform.machine()}"
+        f"nproc {os.cpu_count()}  {platform.machine()}  "
+        f"load average {' '.join(f'{v:.1f}' for v in os.getloadavg())}"
     )
     print(
         f"  python (.venv) {tool_version([str(VENV_PYTHON), '--version'], env)}; "

@@ -186,7 +186,7 @@ class _UvLocalBundling:
     ``uv.lock``), so a source change compiles only the kit's own modules.
     """
 
-    def try_bundle(self, output_dir: str, _options: Any = None) -> bool:
+    def try_bundle(self, output_dir: str, *_args: Any, **_kwargs: Any) -> bool:
         shutil.copytree(build_asset(), output_dir, dirs_exist_ok=True, copy_function=_link_or_copy)
         return True
 
