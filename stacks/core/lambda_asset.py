@@ -212,7 +212,7 @@ def build_asset() -> Path:
                 p.name for p in LAMBDA_DIR.iterdir() if p.is_dir() and p.name not in _EXCLUDE
             )
             compiler.compile(staging, own)
-        staging.rename(target)  # atomic: a half-built asset is never used
+        _publish(staging, target)
     _prune(ASSET_CACHE, keep=target)
     return target
 
@@ -272,9 +272,18 @@ def _dependencies() -> Path:
         compiler = bytecode_compiler()
         if isinstance(compiler, BytecodeCompiler):
             compiler.compile(staging)
-        staging.rename(target)  # atomic: a half-built cache is never used
+        _publish(staging, target)
     _prune(DEPS_CACHE, keep=target)
     return target
+
+
+def _publish(staging: Path, target: Path) -> None:
+    """Move a finished build into the cache atomically: a half-built one is never used."""
+    try:
+        staging.rename(target)
+    except OSError:
+        if not target.is_dir():  # else a parallel synth built the same thing first
+            raise
 
 
 def _prune(cache_dir: Path, keep: Path) -> None:
