@@ -1,12 +1,18 @@
-"""Performance figures of the kit: synth, test suite, handler overhead, handler import time.
+"""Performance figures of the kit, dated: synth, test suites, handler overhead, cold start.
 
-Run with ``make bench`` (or ``make bench ARGS="--cold"`` once the Makefile passes ARGS on).
-This prints measurements; it asserts nothing and is not part of the test suite.
+Run with ``make bench`` (``make bench ARGS="--cold"`` passes arguments on). This prints
+measurements; it asserts nothing and is not part of the test suite.
 
-    python bench/run.py                  # synth, tests (warm), handler, import
+    python bench/run.py                  # every section but the cold clone
     python bench/run.py --only handler   # one section (repeatable: --only synth --only import)
     python bench/run.py --cold           # also the cold `make test` in a fresh clone
     python bench/run.py --only cold      # only the cold run
+
+Sections: synth (CLI and in-process, per stage), tests (warm `make test`), unit (`make
+test-unit`), handler (added latency over a direct boto3 Converse), import (cold import of the
+chat handler with and without bytecode; bench/coldstart.py), asset (the Lambda asset: cold
+build, determinism, sizes with our boto3 or the runtime's), cold (`make test` in a fresh clone
+with empty caches).
 """
 
 from __future__ import annotations
@@ -23,125 +29,26 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-LAMBDA_DIR = ROOT / "lambda"
-VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
-SECTIONS = ("synth", "tests", "handler", "import", "cold")
-
-# What the Makefile exports, so `python bench/run.py` run by hand measures the same thing.
-MAKE_ENV = {
-    "UV_COMPILE_BYTECODE": "1",
-    "UV_LINK_MODE": "copy",
-    "AWS_EC2_METADATA_DISABLED": "true",
-    "CDK_DISABLE_CLI_TELEMETRY": "true",
-    "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
-}
-# Variables a parent `make`/`uv run` leaves behind that must not leak into nested runs.
-_LEAKY = (
-    "MAKEFLAGS",
-    "MAKELEVEL",
-    "MFLAGS",
-    "MAKEOVERRIDES",
-    "VIRTUAL_ENV",
-    "UV_RUN_RECURSION_DEPTH",
+from coldstart import bench_asset, bench_import
+from common import (
+    LAMBDA_DIR,
+    LAMBDA_ENV,
+    ROOT,
+    ROWS,
+    VENV_PYTHON,
+    base_env,
+    header,
+    percentile,
+    row,
+    stages,
+    tail,
+    tool_version,
 )
 
-# Environment the chat function has in Lambda (import-relevant part; the stack sets these).
-LAMBDA_ENV = {
-    "POWERTOOLS_SERVICE_NAME": "chat",
-    "POWERTOOLS_METRICS_NAMESPACE": "BedrockKitBench",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
-
-
-@dataclass
-class Row:
-    figure: str
-    value: str
-    target: str
-    verdict: str  # PASS / MISS / FAIL (could not measure) / info
-
-
-ROWS: list[Row] = []
-
-
-def row(
-    figure: str,
-    value: float | None,
-    unit: str,
-    target: float | None,
-    *,
-    note: str = "",
-    failed: bool = False,
-) -> None:
-    if value is None:
-        shown = "n/a"
-    elif unit == "s":
-        shown = f"{value:.2f} s"
-    else:
-        shown = f"{value:.3f} ms" if value < 10 else f"{value:.1f} ms"
-    if note:
-        shown += f" ({note})"
-    if target is None:
-        verdict, tgt = "info", "-"
-    else:
-        tgt = f"<= {target:g} {unit}"
-        passed = not failed and value is not None and value <= target
-        verdict = "PASS" if passed else ("FAIL" if failed or value is None else "MISS")
-    ROWS.append(Row(figure, shown, tgt, verdict))
-
-
-def header(title: str) -> None:
-    print(f"\n=== {title} " + "=" * max(0, 70 - len(title)), flush=True)
-
-
-def base_env(root: Path = ROOT) -> dict[str, str]:
-    """The environment `make` gives its recipes in ``root``."""
-    env = {k: v for k, v in os.environ.items() if k not in _LEAKY}
-    env.update(MAKE_ENV)
-    path = [
-        p
-        for p in env.get("PATH", "").split(os.pathsep)
-        if p
-        and not p.startswith(str(ROOT / "node_modules"))
-        and not p.startswith(str(ROOT / ".build"))
-        and not p.startswith(str(ROOT / ".venv"))
-    ]
-    env["PATH"] = os.pathsep.join(
-        [str(root / "node_modules" / ".bin"), str(root / ".build" / "tools" / "bin"), *path]
-    )
-    return env
-
-
-def stages() -> list[str]:
-    return sorted(json.loads((ROOT / "cdk.json").read_text())["context"]["stages"])
-
-
-def tail(text: str, lines: int = 3) -> str:
-    return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:])
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
-
-
-def tool_version(cmd: list[str], env: dict[str, str]) -> str:
-    try:
-        return (
-            subprocess.run(
-                cmd, env=env, capture_output=True, text=True, timeout=60, cwd=ROOT
-            ).stdout.strip()
-            or "?"
-        )
-    except OSError:
-        return "not found"
+SECTIONS = ("synth", "tests", "unit", "handler", "import", "asset", "cold")
 
 
 # --------------------------------------------------------------------------------- 1. synth
@@ -284,7 +191,8 @@ def bench_synth() -> None:
         bundle_text = f"n/a ({tail(proc.stderr, 1)[:200]})"
     print(
         f"  fixed costs: `npx cdk --version` {cli_start:.2f} s; python start {py_start:.2f} s; "
-        f"asset bundling alone (uv export + uv pip install --target, warm uv cache) "
+        f"asset bundling alone (copy of the asset cached per asset hash; "
+        f"the cold build is in section 'asset') "
         f"{bundle_text}",
         flush=True,
     )
@@ -313,6 +221,34 @@ def bench_tests() -> None:
     wall, rc, summary, _ = run_make_test(ROOT, base_env())
     print(f"  make test (warm)  {wall:6.2f} s  rc={rc}  {summary}", flush=True)
     row("make test, warm", wall, "s", 60, note="" if rc == 0 else f"rc={rc}: {summary}")
+
+
+def _has_make_target(name: str) -> bool:
+    return any(line.startswith(f"{name}:") for line in (ROOT / "Makefile").read_text().splitlines())
+
+
+def bench_unit() -> None:
+    header("2b. unit suite")
+    env = base_env()
+    if _has_make_target("test-unit"):
+        cmd, label = ["make", "test-unit"], "make test-unit"
+    else:
+        # Until the Makefile has the target: the same tests, the same runner.
+        cmd = [str(ROOT / ".build" / "tools" / "bin" / "uv"), "run", "--frozen", "pytest"]
+        cmd += ["-q", "tests/unit"]
+        label = "pytest tests/unit (no `make test-unit` target yet)"
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    summary = _pytest_summary(proc.stdout)
+    print(f"  {label}  {wall:6.2f} s  rc={proc.returncode}  {summary}", flush=True)
+    row(
+        label.split(" (")[0],
+        wall,
+        "s",
+        10,
+        note="" if proc.returncode == 0 else f"rc={proc.returncode}: {summary}",
+    )
 
 
 def bench_cold() -> None:
@@ -516,103 +452,9 @@ def bench_handler(n: int, warmup: int, block: int) -> None:
     )
     row("boto3 converse direct p50 / p99", d50, "ms", None, note=f"p99 {d99:.3f} ms")
     row("handler full path p50 / p99", h50, "ms", None, note=f"p99 {h99:.3f} ms")
-    row("handler overhead p50", h50 - d50, "ms", 1)
+    row("handler overhead p50", h50 - d50, "ms", 0.5)
     row("handler overhead p99", h99 - d99, "ms", None)
     row("handler without HTTP (stub client) p50", s50, "ms", None, note=f"p99 {s99:.3f} ms")
-
-
-# --------------------------------------------------------------------------------- 5. import
-_IMPORT_SNIPPET = """
-import time
-t0 = time.perf_counter()
-import handlers.chat
-print(time.perf_counter() - t0)
-"""
-
-
-def _import_env() -> dict[str, str]:
-    env = {k: v for k, v in base_env().items() if not k.startswith(("POWERTOOLS_", "KIT_"))}
-    env.update(LAMBDA_ENV)
-    env["PYTHONPATH"] = str(LAMBDA_DIR)
-    return env
-
-
-def bench_import(runs: int) -> None:
-    header("5. cold import of handlers.chat")
-    env = _import_env()
-    python = str(VENV_PYTHON)
-    # One untimed run writes lambda/**/__pycache__ (site-packages was compiled by uv sync).
-    subprocess.run(
-        [python, "-c", _IMPORT_SNIPPET], cwd=ROOT, env=env, check=True, capture_output=True
-    )
-    inner: list[float] = []
-    outer: list[float] = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        proc = subprocess.run(
-            [python, "-c", _IMPORT_SNIPPET],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        outer.append((time.perf_counter() - t0) * 1000)
-        inner.append(float(proc.stdout.strip()) * 1000)
-    print(
-        f"  {runs} fresh {python} subprocesses, PYTHONPATH=lambda, env {', '.join(LAMBDA_ENV)}",
-        flush=True,
-    )
-    print(
-        f"  import handlers.chat: median {statistics.median(inner):.1f} ms, "
-        f"min {min(inner):.1f} ms (all: {', '.join(f'{v:.0f}' for v in inner)})"
-    )
-    print(
-        f"  whole process (interpreter start + import + exit): median "
-        f"{statistics.median(outer):.1f} ms, min {min(outer):.1f} ms",
-        flush=True,
-    )
-    row(
-        "import handlers.chat (median)",
-        statistics.median(inner),
-        "ms",
-        400,
-        note=f"min {min(inner):.0f} ms",
-    )
-
-    proc = subprocess.run(
-        [python, "-X", "importtime", "-c", "import handlers.chat"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    entries: list[tuple[int, int, str]] = []
-    for line in proc.stderr.splitlines():
-        if not line.startswith("import time:") or "self [us]" in line:
-            continue
-        self_us, cum_us, name = line.split(":", 1)[1].split("|", 2)
-        entries.append((int(self_us), int(cum_us), name))
-    by_package: dict[str, int] = {}
-    for self_us, _, name in entries:
-        top = name.strip().split(".")[0]
-        by_package[top] = by_package.get(top, 0) + self_us
-    total_self = sum(by_package.values())
-    print(
-        f"  -X importtime (one run; sum of self times {total_self / 1000:.1f} ms, "
-        "importtime itself adds overhead):"
-    )
-    print("  top 10 imports by cumulative time (ms, a parent includes its children):")
-    for _self_us, cum_us, name in sorted(entries, key=lambda e: -e[1])[:10]:
-        print(f"    {cum_us / 1000:8.1f}  {name.rstrip()}")
-    print("  top 10 modules by self time (ms):")
-    for self_us, _, name in sorted(entries, key=lambda e: -e[0])[:10]:
-        print(f"    {self_us / 1000:8.1f}  {name.strip()}")
-    print("  self time by top-level package (ms):")
-    for pkg, us in sorted(by_package.items(), key=lambda kv: -kv[1])[:10]:
-        print(f"    {us / 1000:8.1f}  {pkg}  ({100 * us / total_self:.0f} %)")
-    sys.stdout.flush()
 
 
 # --------------------------------------------------------------------------------- main
@@ -640,7 +482,8 @@ def main() -> int:
     env = base_env()
     print(
         f"bench-run: {time.strftime('%Y-%m-%d %H:%M:%S %z')}  host {platform.node()}  "
-        f"nproc {os.cpu_count()}  {platform.machine()}"
+        f"nproc {os.cpu_count()}  {platform.machine()}  "
+        f"load average {' '.join(f'{v:.1f}' for v in os.getloadavg())}"
     )
     print(
         f"  python (.venv) {tool_version([str(VENV_PYTHON), '--version'], env)}; "
@@ -657,8 +500,12 @@ def main() -> int:
         bench_tests()
     if "handler" in chosen:
         bench_handler(args.n, args.warmup, args.block)
+    if "unit" in chosen:
+        bench_unit()
     if "import" in chosen:
         bench_import(args.import_runs)
+    if "asset" in chosen:
+        bench_asset()
     if "cold" in chosen:
         bench_cold()
 
