@@ -44,6 +44,12 @@ class StageRuns:
 
 
 @pytest.fixture(scope="module")
+def stage(synth: Any) -> Any:
+    """One test-owned stage: the commands select by pattern, not by what a stage holds."""
+    return synth("basic")
+
+
+@pytest.fixture(scope="module")
 def homes() -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="cli-homes-") as path:
         yield Path(path)
