@@ -83,11 +83,28 @@ class InferenceProfileSpec(_Strict):
     destinations: tuple[str, ...] = ()
 
 
+# AWS Marketplace product ids: ``prod-...`` for most models; a few older listings (Cohere Embed v3,
+# Claude 2) use a UUID (model-access-product-ids.html), so both shapes are accepted.
+MARKETPLACE_PRODUCT_ID_PATTERN = (
+    r"^(prod-[a-z0-9]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
+)
+
+
 class ModelAccessSpec(_Strict):
     """What Bedrock asks before a model can be invoked in an account."""
 
     use_case_form: bool = False
     marketplace_agreement: bool = False
+    marketplace_product_id: str | None = Field(default=None, pattern=MARKETPLACE_PRODUCT_ID_PATTERN)
+    """The AWS Marketplace product id, for an ``aws-marketplace:ProductId`` IAM condition."""
+
+    @model_validator(mode="after")
+    def _check_product_id(self) -> ModelAccessSpec:
+        if self.marketplace_product_id is not None and not self.marketplace_agreement:
+            raise ValueError(
+                "marketplace_product_id: only a model with marketplace_agreement: true has one"
+            )
+        return self
 
 
 class Lifecycle(_Strict):
@@ -197,6 +214,16 @@ class ModelSpec(_Strict):
                 )
             if prices.cache_write_per_mtok is not None and self.prompt_caching is None:
                 raise ValueError(f"{field}.cache_write_per_mtok: the model has no prompt_caching")
+        if (
+            self.access.marketplace_agreement
+            and self.access.marketplace_product_id is None
+            and not any("product id" in note.lower() for note in self.unverified)
+        ):
+            # A missing id must be a known gap, not an oversight: IAM cannot scope Subscribe to it.
+            raise ValueError(
+                "access.marketplace_product_id: a marketplace model needs its product id, or an "
+                "'unverified' note saying the product id was not found"
+            )
         if self.lifecycle.replacement == self.id:
             raise ValueError("lifecycle.replacement: a model cannot replace itself")
         return self

@@ -25,10 +25,11 @@ from stacks.catalog import (
 
 TODAY = date.today()
 
-# Region-name prefixes a geographic profile may use, for both its sources and its destinations.
+# Region-name prefixes a geographic profile may use, for both its sources and its destinations
+# (Bedrock model cards route Tel Aviv, il-central-1, through some eu. profiles).
 GEO_REGION_PREFIXES: dict[str, tuple[str, ...]] = {
     "us": ("us-", "ca-"),
-    "eu": ("eu-",),
+    "eu": ("eu-", "il-"),
     "apac": ("ap-",),
     "jp": ("ap-northeast-",),
     "au": ("ap-southeast-",),
@@ -263,6 +264,21 @@ def test_access_requirements_follow_the_provider(catalog: Catalog) -> None:
         assert spec.access.marketplace_agreement == sold_on_marketplace, spec.id
 
 
+def test_marketplace_models_name_their_product_id_or_flag_it(catalog: Catalog) -> None:
+    # Given every model sold through AWS Marketplace
+    sold = [m for m in catalog.models.values() if m.access.marketplace_agreement]
+    assert sold
+    for spec in sold:
+        # Then it names its product id, or says in `unverified` that the id is missing
+        flagged = any("product id" in note.lower() for note in spec.unverified)
+        assert spec.access.marketplace_product_id or flagged, spec.id
+    # And no two models share a product id, and only Marketplace models have one
+    ids = [m.access.marketplace_product_id for m in sold if m.access.marketplace_product_id]
+    assert len(ids) == len(set(ids))
+    others = [m for m in catalog.models.values() if not m.access.marketplace_agreement]
+    assert all(m.access.marketplace_product_id is None for m in others)
+
+
 def test_latency_optimized_regions_are_reachable(catalog: Catalog) -> None:
     # Given the models with latency-optimized regions
     for spec in catalog.models.values():
@@ -476,6 +492,19 @@ def test_successor_skips_replacements_that_have_ended_too(tmp_path: Path) -> Non
             r"models\.acme\.model-v1: .*embedding_dimensions",
         ),
         (
+            {"access": {"marketplace_agreement": True, "marketplace_product_id": "prod_BAD"}},
+            r"models\.acme\.model-v1\.access\.marketplace_product_id: String should match pattern",
+        ),
+        (
+            {"access": {"marketplace_product_id": "prod-abc123"}},
+            r"models\.acme\.model-v1\.access: .*only a model with marketplace_agreement: true",
+        ),
+        (
+            {"access": {"marketplace_agreement": True}},
+            r"models\.acme\.model-v1: .*access\.marketplace_product_id: a marketplace model needs "
+            r"its product id",
+        ),
+        (
             {"prices": {"input_per_mtok": -1, "checked": "2026-01-01", "source": "test"}},
             r"models\.acme\.model-v1\.prices\.input_per_mtok: Input should be greater than or "
             r"equal to 0",
@@ -491,6 +520,40 @@ def test_a_bad_entry_is_rejected_naming_entry_and_field(
     error = _load_error(tmp_path, _entry(**overrides))
     assert error.startswith("models.yaml is invalid:")
     assert re.search(message, error), error
+
+
+@pytest.mark.parametrize(
+    "access",
+    [
+        {"marketplace_agreement": True, "marketplace_product_id": "prod-abc123"},
+        # Older Marketplace listings carry a UUID-style product id.
+        {
+            "marketplace_agreement": True,
+            "marketplace_product_id": "b7568428-a1ab-46d8-bab3-37def50f6f6a",
+        },
+    ],
+)
+def test_a_marketplace_model_with_a_product_id_loads(
+    tmp_path: Path, access: dict[str, Any]
+) -> None:
+    # Given a Marketplace model with a well-formed product id
+    # When loading it
+    catalog = load_catalog(_write(tmp_path, _entry(access=access)))
+    # Then the id is kept as written
+    spec = catalog.models["acme.model-v1"]
+    assert spec.access.marketplace_product_id == access["marketplace_product_id"]
+
+
+def test_a_missing_product_id_is_accepted_when_flagged_unverified(tmp_path: Path) -> None:
+    # Given a Marketplace model without a product id whose unverified list says so
+    entry = _entry(
+        access={"marketplace_agreement": True},
+        unverified=["Marketplace product ID not found in any AWS source"],
+    )
+    # When loading it
+    catalog = load_catalog(_write(tmp_path, entry))
+    # Then it loads, without an id
+    assert catalog.models["acme.model-v1"].access.marketplace_product_id is None
 
 
 def test_a_replacement_must_be_a_catalog_model(tmp_path: Path) -> None:
