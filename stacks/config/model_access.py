@@ -6,7 +6,10 @@ from typing import Literal
 
 from pydantic import Field
 
+from stacks.catalog import ModelSpec
 from stacks.config.base import Strict
+
+PRODUCT_IDS_PAGE = "docs.aws.amazon.com/bedrock/latest/userguide/model-access-product-ids.html"
 
 
 class UseCaseForm(Strict):
@@ -28,3 +31,17 @@ class ModelAccess(Strict):
     accept_marketplace_agreements: bool = False
     """Opt-in: accepting an AWS Marketplace offer is an agreement that can cost money."""
     use_case_form: UseCaseForm | None = None
+
+
+def model_access_problems(prefix: str, access: ModelAccess, models: list[ModelSpec]) -> list[str]:
+    """Accepting agreements is scoped to product ids, so every one must be known."""
+    if not (access.enabled and access.accept_marketplace_agreements):
+        return []
+    return [
+        f"{prefix}.model_access.accept_marketplace_agreements: true needs the AWS Marketplace "
+        f"product id of {spec.id!r}, which the catalog lacks; add "
+        f"access.marketplace_product_id from {PRODUCT_IDS_PAGE}, or accept the offer once "
+        "in the Bedrock console and set this key to false"
+        for spec in models
+        if spec.access.marketplace_agreement and spec.access.marketplace_product_id is None
+    ]

@@ -15,7 +15,7 @@ from stacks.catalog import Catalog
 from stacks.config.api import ApiConfig, api_problems
 from stacks.config.base import ConfigError, Strict, describe, show
 from stacks.config.guardrails import GuardrailConfig, guardrail_problems
-from stacks.config.model_access import ModelAccess
+from stacks.config.model_access import ModelAccess, model_access_problems
 from stacks.config.models import ModelRef, Tiers, model_problems, region_problems
 from stacks.config.runtime import MOVED_KEYS, RuntimeConfig, runtime_problems
 
@@ -160,6 +160,8 @@ def semantic_problems(
     problems += api_problems(prefix, stage.api)
     problems += runtime_problems(prefix, stage.runtime, stage.api.integration_timeout_seconds)
     problems += guardrail_problems(prefix, stage.guardrail)
+    specs = [spec for ref in stage.models if (spec := catalog.get(ref.id)) is not None]
+    problems += model_access_problems(prefix, stage.model_access, specs)
     return problems
 
 

@@ -12,8 +12,8 @@ AccessDenied. Each such action therefore gets its own statement, narrowed by
 ``aws:RequestedRegion`` to the stage's region, with a specific cdk-nag acknowledgement.
 ``aws-marketplace:Subscribe`` / ``ViewSubscriptions`` likewise have no resource type
 ("Grant IAM permissions to request access to Amazon Bedrock foundation models with a product
-ID"); only ``Subscribe`` supports the ``aws-marketplace:ProductId`` condition, which needs
-product ids the catalog does not carry.
+ID"); ``Subscribe`` is narrowed with the ``aws-marketplace:ProductId`` condition to the product
+ids the catalog records for the stage's models; ``ViewSubscriptions`` supports no condition.
 """
 
 from __future__ import annotations
@@ -89,13 +89,28 @@ def access_check_statements(plan: StagePlan) -> list[iam.PolicyStatement]:
         statements.append(
             account_level("SubmitAnthropicUseCaseForm", "bedrock:PutUseCaseForModelAccess")
         )
-    if access.accept_marketplace_agreements and any(s.access.marketplace_agreement for s in specs):
+    product_ids = sorted(
+        {
+            s.access.marketplace_product_id
+            for s in specs
+            if s.access.marketplace_agreement and s.access.marketplace_product_id
+        }
+    )
+    if access.accept_marketplace_agreements and product_ids:
         statements += [
             account_level("ListModelAgreementOffers", "bedrock:ListFoundationModelAgreementOffers"),
             account_level("CreateModelAgreement", "bedrock:CreateFoundationModelAgreement"),
+            # Subscribe only to the offers of the stage's models (the config loader has made
+            # sure every one of them has its product id in the catalog).
             iam.PolicyStatement(
-                sid="SubscribeToModelOffers",
-                actions=["aws-marketplace:Subscribe", "aws-marketplace:ViewSubscriptions"],
+                sid="SubscribeToStageModelOffers",
+                actions=["aws-marketplace:Subscribe"],
+                resources=["*"],
+                conditions={"ForAnyValue:StringEquals": {"aws-marketplace:ProductId": product_ids}},
+            ),
+            iam.PolicyStatement(
+                sid="ViewModelSubscriptions",
+                actions=["aws-marketplace:ViewSubscriptions"],
                 resources=["*"],
             ),
         ]
