@@ -23,6 +23,11 @@ def active(spec: ModelSpec, today: date = TODAY) -> bool:
     return spec.lifecycle_state(today) == "active"
 
 
+def deployable(spec: ModelSpec, today: date = TODAY) -> bool:
+    """Still accepted by synth (active or legacy; legacy only warns)."""
+    return spec.lifecycle_state(today) != "end_of_life"
+
+
 def chat_capable(spec: ModelSpec) -> bool:
     return spec.kind == "chat" and spec.converse
 
@@ -141,11 +146,12 @@ MAX_CHAT_MODELS_PER_STAGE = 8
 
 
 def all_model_stages(catalog: Catalog) -> dict[str, dict[str, Any]]:
-    """Stages that together enable every active catalog model through every way it is offered
-    (in-region where it has regions, each inference profile), as few stages as fit."""
+    """Stages that together enable every deployable catalog model (active or legacy) through
+    every way it is offered (in-region where it has regions, each inference profile), as few
+    stages as fit."""
     stages: list[dict[str, Any]] = []
     for spec in sorted(catalog.models.values(), key=lambda s: s.id):
-        if not active(spec):
+        if not deployable(spec):
             continue
         ways: list[tuple[str | None, list[str]]] = []  # (profile prefix or in-region, sources)
         if spec.regions:
