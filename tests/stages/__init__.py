@@ -149,17 +149,19 @@ def all_model_stages(catalog: Catalog) -> dict[str, dict[str, Any]]:
     """Stages that together enable every deployable catalog model (active or legacy) through
     every way it is offered (in-region where it has regions, each inference profile), as few
     stages as fit."""
-    stages: list[dict[str, Any]] = []
+    ways: list[tuple[ModelSpec, str | None, list[str]]] = []  # (model, profile, sources)
     for spec in sorted(catalog.models.values(), key=lambda s: s.id):
         if not deployable(spec):
             continue
-        ways: list[tuple[str | None, list[str]]] = []  # (profile prefix or in-region, sources)
         if spec.regions:
-            ways.append((None, sorted(spec.regions)))
+            ways.append((spec, None, sorted(spec.regions)))
         for name, profile in sorted(spec.inference_profiles.items()):
-            ways.append((name, sorted(profile.sources)))
-        for way, regions in ways:
-            _place(stages, spec, way, regions)
+            ways.append((spec, name, sorted(profile.sources)))
+    # Most constrained first, each new stage in the region most ways can use: fewer stages.
+    popular = Counter(region for _, _, regions in ways for region in regions)
+    stages: list[dict[str, Any]] = []
+    for spec, way, regions in sorted(ways, key=lambda w: (len(w[2]), w[0].id, w[1] or "")):
+        _place(stages, spec, way, regions, popular)
     out: dict[str, dict[str, Any]] = {}
     for i, stage in enumerate(stages):
         chat = [m for m in stage["models"] if chat_capable(catalog.models[m["id"]])]
@@ -176,7 +178,11 @@ def all_model_stages(catalog: Catalog) -> dict[str, dict[str, Any]]:
 
 
 def _place(
-    stages: list[dict[str, Any]], spec: ModelSpec, prefix: str | None, regions: list[str]
+    stages: list[dict[str, Any]],
+    spec: ModelSpec,
+    prefix: str | None,
+    regions: list[str],
+    popular: Counter[str],
 ) -> None:
     chat = chat_capable(spec)
     for stage in stages:
@@ -187,7 +193,7 @@ def _place(
         stage["models"].append(_ref(spec, prefix))
         stage["chat"] += int(chat)
         return
-    region = "us-east-1" if "us-east-1" in regions else regions[0]
+    region = max(regions, key=lambda r: (popular[r], r))
     stages.append({"region": region, "models": [_ref(spec, prefix)], "chat": int(chat)})
 
 
