@@ -19,20 +19,29 @@ from stacks.core.logs import retained_log_group
 from stacks.core.nag import acknowledge
 from stacks.core.naming import resource_name
 
-# The gateway's own refusals (bad body, missing signature, throttling, integration timeout)
-# in the kit's error shape, so clients parse one format whoever answered.
+# The gateway's own refusals (missing signature, throttling, integration timeout) in the
+# kit's error shape, so clients parse one format whoever answered. Gateway response templates
+# support only variable substitution (no $util): `messageString` is already a quoted string.
 ERROR_TEMPLATE = (
-    '{"error": {"code": "$context.error.responseType", "message": $context.error.messageString'
-    ', "details": "$util.escapeJavaScript($context.error.validationErrorString)"}, '
-    '"request_id": "$context.requestId"}'
+    '{"error": {"code": "$context.error.responseType", "message": $context.error.messageString}'
+    ', "request_id": "$context.requestId"}'
+)
+# A body API Gateway's model rejects: its validation text may hold quotes, which a template
+# cannot escape, so the answer says what to do instead of quoting it.
+BAD_BODY_TEMPLATE = (
+    '{"error": {"code": "invalid_request", "message": "the request body does not match the '
+    'API schema (checked by API Gateway); see the API section of the README or GET /models"}'
+    ', "request_id": "$context.requestId"}'
 )
 # Pinned: the access log group keeps the id it was first deployed with.
 ACCESS_LOGS_LOGICAL_ID = "ChatApiAccessLogs06A21BFA"
+# (response type, status override, template): a body the model rejects answers 422 like the
+# handler's own schema errors, whichever of the two caught it.
 _GATEWAY_RESPONSES = {
-    "BadRequestBody": apigw.ResponseType.BAD_REQUEST_BODY,
-    "Default4xx": apigw.ResponseType.DEFAULT_4_XX,
-    "Default5xx": apigw.ResponseType.DEFAULT_5_XX,
-    "IntegrationTimeout": apigw.ResponseType.INTEGRATION_TIMEOUT,
+    "BadRequestBody": (apigw.ResponseType.BAD_REQUEST_BODY, "422", BAD_BODY_TEMPLATE),
+    "Default4xx": (apigw.ResponseType.DEFAULT_4_XX, None, ERROR_TEMPLATE),
+    "Default5xx": (apigw.ResponseType.DEFAULT_5_XX, None, ERROR_TEMPLATE),
+    "IntegrationTimeout": (apigw.ResponseType.INTEGRATION_TIMEOUT, None, ERROR_TEMPLATE),
 }
 
 
@@ -85,11 +94,12 @@ class KitRestApi(Construct):
         self.validator = self.api.add_request_validator(
             "BodyValidator", validate_request_body=True, validate_request_parameters=True
         )
-        for construct_name, response_type in _GATEWAY_RESPONSES.items():
+        for construct_name, (response_type, status, template) in _GATEWAY_RESPONSES.items():
             self.api.add_gateway_response(
                 construct_name,
                 type=response_type,
-                templates={"application/json": ERROR_TEMPLATE},
+                status_code=status,
+                templates={"application/json": template},
             )
         self._acknowledge()
 

@@ -21,7 +21,9 @@ from stacks.config.runtime import MOVED_KEYS, RuntimeConfig, runtime_problems
 
 DEFAULT_STAGE = "dev"
 STAGE_NAME = r"^[a-z][a-z0-9-]{0,19}$"
-TagValue = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[\w\s.:/=+\-@]*$")]
+# Bedrock's TagKey/TagValue (botocore bedrock 2023-04-20, checked 2026-11-30): ASCII only.
+TagValue = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[a-zA-Z0-9\s._:/=+@-]*$")]
+TagKey = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[a-zA-Z0-9\s._:/=+@-]*$")]
 
 # Context keys the kit reads; everything else must belong to the CDK itself.
 KIT_CONTEXT_KEYS = ("stages", "stage")
@@ -36,7 +38,7 @@ class Tags(Strict):
 
     team: TagValue
     cost_center: TagValue
-    extra: dict[str, TagValue] = {}
+    extra: dict[TagKey, TagValue] = {}
 
 
 class StageConfig(Strict):

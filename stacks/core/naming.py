@@ -38,8 +38,8 @@ def resource_name(*parts: str, max_length: int, unique_by: object | None = None)
 def description(text: str, *, max_length: int = 200) -> str:
     """Free text reduced to ``([0-9a-zA-Z:.][ _-]?)+`` (Bedrock profile descriptions).
 
-    Other characters become spaces, runs of separators collapse to one, and the result never
-    ends with a separator, which that pattern forbids.
+    Other characters become spaces and runs of separators collapse to one (the pattern allows
+    at most one between two words); leading and trailing separators are dropped.
     """
     cleaned = re.sub(r"[^0-9a-zA-Z:. _-]+", " ", text)
     cleaned = re.sub(r"[ _-]*([ _-])[ _-]*", r"\1", cleaned)

@@ -16,7 +16,9 @@ from collections.abc import Mapping
 from pydantic import BaseModel
 
 # "The total size of all environment variables doesn't exceed 4 KB" (Lambda quotas,
-# docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html; checked 2026-11-30).
+# docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html; checked 2026-11-30). Lambda
+# measures the JSON of the whole map: its rejection quotes the "String measured" as
+# {"KEY":"value",...} with inner quotes escaped.
 LAMBDA_ENV_LIMIT_BYTES = 4096
 
 _TOKEN = re.compile(r"\$\{Token\[[^\]]+\]\}")
@@ -47,8 +49,12 @@ def render_json(document: BaseModel) -> str:
 
 
 def longest_size(environment: Mapping[str, str]) -> int:
-    """Bytes of ``environment`` with every token at its longest registered value."""
-    total = 0
+    """Bytes of ``environment`` as Lambda measures it, every token at its longest value.
+
+    Lambda counts the variables serialized as one JSON object (keys, values, quotes, commas
+    and the escaping of quotes inside values), not the bare keys and values.
+    """
+    rendered: dict[str, str] = {}
     for key, value in environment.items():
         unbounded = [t for t in _TOKEN.findall(value) if t not in _BOUNDS]
         if unbounded:
@@ -56,9 +62,8 @@ def longest_size(environment: Mapping[str, str]) -> int:
                 f"environment variable {key} holds a value of unknown length ({unbounded[0]}); "
                 "register its longest value with stacks.core.settings.bounded()"
             )
-        rendered = _TOKEN.sub(lambda m: "x" * _BOUNDS[m.group(0)], value)
-        total += len(key.encode()) + len(rendered.encode())
-    return total
+        rendered[key] = _TOKEN.sub(lambda m: "x" * _BOUNDS[m.group(0)], value)
+    return len(json.dumps(rendered, separators=(",", ":")).encode())
 
 
 def check_environment(function: str, environment: Mapping[str, str]) -> None:

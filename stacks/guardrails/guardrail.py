@@ -32,7 +32,7 @@ class StageGuardrail(Construct):
     replaces the version resource and CloudFormation publishes a new numbered version; the IAM
     condition and the runtime follow it in the same deployment. Superseded versions are
     retained (never deleted by CloudFormation), so a function still running with the old
-    version during a rollout keeps working; docs/operations.md says how to delete them.
+    version during a rollout keeps working; the README says how to delete them.
 
     Attributes
     ----------

@@ -25,13 +25,22 @@ def copy_from(model: ModelPlan, region: str) -> str:
     return system_profile_arn(region, model.profile, model.id)
 
 
-def profile_name(stage: str, model: ModelPlan) -> str:
-    """A valid name, new whenever the wrapped model or profile changes.
+def profile_description(stage: str, model: ModelPlan) -> str:
+    return description(f"{stage}: {model.spec.name}")
 
-    ``ModelSource`` cannot change in place: CloudFormation creates the replacement before
-    deleting the old profile, so the two must not share a name.
+
+def profile_name(stage: str, model: ModelPlan) -> str:
+    """A valid name, new whenever a property that forces a replacement changes.
+
+    ``ModelSource`` and ``Description`` cannot change in place: CloudFormation creates the
+    replacement before deleting the old profile, so the two must not share a name.
     """
-    return resource_name(stage, model.id, max_length=NAME_MAX, unique_by=model.profile)
+    return resource_name(
+        stage,
+        model.id,
+        max_length=NAME_MAX,
+        unique_by=(model.profile, profile_description(stage, model)),
+    )
 
 
 class ApplicationProfiles(Construct):
@@ -57,7 +66,7 @@ class ApplicationProfiles(Construct):
                 self,
                 _construct_id(model.id),
                 inference_profile_name=profile_name(plan.name, model),
-                description=description(f"{plan.name}: {model.spec.name}"),
+                description=profile_description(plan.name, model),
                 model_source=bedrock.CfnApplicationInferenceProfile.InferenceProfileModelSourceProperty(
                     copy_from=copy_from(model, plan.region)
                 ),

@@ -160,6 +160,16 @@ def test_gateway_refusals_use_the_kit_error_shape(stage: Synthesized) -> None:
     for r in responses.values():
         template = r["Properties"]["ResponseTemplates"]["application/json"]
         assert '"error"' in template and "$context.requestId" in template
+        # Gateway response templates substitute variables only: no $util calls
+        assert "$util" not in template
+    # And a body the request model rejects answers 422, like the handler's schema errors
+    bad_body = next(
+        r["Properties"]
+        for r in responses.values()
+        if r["Properties"]["ResponseType"] == "BAD_REQUEST_BODY"
+    )
+    assert bad_body["StatusCode"] == "422"
+    assert '"code": "invalid_request"' in bad_body["ResponseTemplates"]["application/json"]
 
 
 def test_chat_request_model_is_the_runtime_schema(stage: Synthesized) -> None:

@@ -234,3 +234,15 @@ def test_best_region_is_a_known_region() -> None:
 
 def test_today_is_used_by_default() -> None:
     assert load_plan(context(base()), {}, CATALOG, today=date.today()).name == NAME
+
+
+@pytest.mark.parametrize("where", ["team", "extra-key", "extra-value"])
+def test_tags_must_be_ascii_as_bedrock_requires(where: str) -> None:
+    stage = base()
+    if where == "team":
+        stage["tags"]["team"] = "Équipe"
+    elif where == "extra-key":
+        stage["tags"]["extra"] = {"チーム": "x"}
+    else:
+        stage["tags"]["extra"] = {"owner": "チーム"}
+    assert f"stages.{NAME}.tags." in problems(stage)

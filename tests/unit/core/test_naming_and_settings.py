@@ -49,9 +49,17 @@ def test_long_names_stay_unique_when_cut() -> None:
     assert a != b and len(a) <= 64 and len(b) <= 64
 
 
-def test_environment_is_measured_with_tokens_at_their_longest() -> None:
+def test_environment_is_measured_as_lambda_does_with_tokens_at_their_longest() -> None:
+    # Given a value holding a token of at most 150 characters
     token = bounded("${Token[TOKEN.900001]}", 150)
-    assert longest_size({"K": f"[{token}]"}) == 1 + 2 + 150
+    # Then the size is that of {"K":"[<150 chars>]"}, the JSON Lambda measures
+    assert longest_size({"K": f"[{token}]"}) == len('{"K":"[') + 150 + len(']"}')
+
+
+def test_quotes_inside_a_value_count_twice() -> None:
+    # Lambda measures the JSON of the map, where an inner quote is escaped as \"
+    plain, quoted = longest_size({"K": "ab"}), longest_size({"K": 'a"b'})
+    assert quoted == plain + 2
 
 
 def test_environment_that_could_pass_4_kb_fails_naming_the_function() -> None:
