@@ -74,7 +74,7 @@ CDK_APP = $(if $(ASSEMBLY),--app $(ASSEMBLY))
 CDK_RUN = cdk --no-notices -c stage=$(STAGE) $(CDK_APP)
 # Checks credentials (no network call) and ASSEMBLY before the CLI runs; explains a CLI failure.
 PREFLIGHT = $(CURDIR)/.venv/bin/python -m stacks.tools.preflight --stage=$(STAGE) \
-	$(if $(ASSEMBLY),--assembly=$(ASSEMBLY))
+	$(if $(ASSEMBLY),--assembly=$(ASSEMBLY)) --cdk-flags="$(CDK_FLAGS)"
 
 preflight: install
 	@$(PREFLIGHT) --command="make preflight"

@@ -12,10 +12,14 @@ from typing import Any
 
 import pytest
 
+from stacks.catalog import CatalogError
 from tests.stages import test_stages
 from tests.support.synth import CDK_CONTEXT, Synthesized, clean_work_dir, synthesize
 
-TEST_STAGES: dict[str, dict[str, Any]] = test_stages()
+try:
+    TEST_STAGES: dict[str, dict[str, Any]] = test_stages()
+except CatalogError as error:  # the catalog is the fork's own data: say what is wrong in it
+    pytest.exit(f"model catalog: {error}", returncode=2)
 SHIPPED_STAGES: dict[str, Any] = CDK_CONTEXT["stages"]
 UNIT_DIR = Path(__file__).parent / "unit"
 

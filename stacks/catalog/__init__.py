@@ -354,7 +354,13 @@ def load_catalog(path: Path = CATALOG_FILE) -> Catalog:
         with path.open(encoding="utf-8") as fh:
             return Catalog.model_validate(yaml.safe_load(fh))
     except (OSError, yaml.YAMLError) as exc:
-        raise CatalogError(f"{path.name}: cannot be read: {exc}") from None
+        hint = ""
+        if "duplicate anchor" in str(exc):
+            hint = (
+                "\n(an anchor such as &name may be defined once: in a copied entry, refer to "
+                "the existing one as *name, or rename the copy's anchor)"
+            )
+        raise CatalogError(f"{path.name}: cannot be read: {exc}{hint}") from None
     except ValidationError as exc:
         problems = "\n".join(
             f"  - {_location(e['loc']) + ': ' if e['loc'] else ''}{e['msg']}"

@@ -65,7 +65,7 @@ def api_problems(prefix: str, api: ApiConfig) -> list[str]:
     if api.throttle_burst_limit < api.throttle_rate_limit:
         problems.append(
             f"{prefix}.api.throttle_burst_limit: {api.throttle_burst_limit} is below "
-            f"throttle_rate_limit ({api.throttle_rate_limit}); allowed: >= the rate limit"
+            f"throttle_rate_limit ({api.throttle_rate_limit:g}); allowed: >= the rate limit"
         )
     timeout = api.integration_timeout_seconds
     if timeout > DEFAULT_INTEGRATION_TIMEOUT_S and not api.integration_timeout_quota_raised:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict
@@ -24,9 +25,45 @@ class Strict(BaseModel):
 
 
 def show(value: Any, limit: int = 80) -> str:
-    """A value as the user wrote it, cut short so a pasted blob does not flood the message."""
-    text = repr(value)
+    """A value as written in cdk.json (JSON spelling: true, null, "text" as 'text'), cut short
+    so a pasted blob does not flood the message."""
+    if isinstance(value, bool) or value is None:
+        text = json.dumps(value)
+    elif isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+    elif isinstance(value, (dict, list, tuple)):
+        text = json.dumps(value, default=str)
+    else:
+        text = repr(value)
     return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
+_BOUND_WORDS = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
+
+
+def _constraints(root: type[BaseModel], loc: tuple[Any, ...], value: Any = None) -> str:
+    """The bounds a field declares (``>= 1, <= 10000``, ``1-200 characters``), if any."""
+    model: Any = root
+    field = None
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        model = _model_in(field.annotation) if field is not None else None
+    if field is None:
+        return ""
+    bounds = []
+    for meta in field.metadata:
+        for name, word in _BOUND_WORDS.items():
+            bound = getattr(meta, name, None)
+            if bound is not None:
+                bounds.append(f"{word} {show(bound)}")
+        unit = "entries" if isinstance(value, (list, tuple, dict)) else "characters"
+        for name, word in (("min_length", "at least"), ("max_length", "at most")):
+            length = getattr(meta, name, None)
+            if length is not None:
+                bounds.append(f"{word} {length} {unit}")
+    return ", ".join(bounds)
 
 
 def describe(prefix: str, root: type[BaseModel], err: Any) -> str:
@@ -45,6 +82,10 @@ def describe(prefix: str, root: type[BaseModel], err: Any) -> str:
         msg = f"must match {ctx['pattern']}"
     elif ctx.get("expected"):
         msg = f"allowed: {ctx['expected']}"
+    else:
+        bounds = _constraints(root, loc, value)
+        if bounds:
+            msg = f"{msg}; allowed: {bounds}"
     return f"{path}: {show(value)} is not allowed: {msg}"
 
 

@@ -63,11 +63,13 @@ def model_problems(
     """
     problems: list[str] = []
     seen: set[str] = set()
+    reported: set[str] = set()
     for i, ref in enumerate(models):
         key = f"{prefix}.models[{i}]"
         spec = catalog.get(ref.id)
         if spec is None:
             problems.append(_unknown_model(key, ref, catalog))
+            reported.add(ref.id)
             continue
         if ref.id in seen:
             problems.append(f"{key}.id: {ref.id!r} is listed twice")
@@ -102,11 +104,13 @@ def model_problems(
                 else f"profile {ref.profile!r} does not serve source region"
             )
             problems.append(
-                f"{key}.profile: {ref.profile!r} for {ref.id!r}: {what} "
+                f"{key}.profile: {show(ref.profile)} for {ref.id!r}: {what} "
                 f"{region!r}; allowed: {_options(options)}"
             )
     for tier, model_id in tiers.items():
         spec = catalog.get(model_id)
+        if model_id in reported:
+            continue  # already reported at its models[] entry
         if model_id not in seen:
             problems.append(
                 f"{prefix}.tiers.{tier}: {model_id!r} is not an enabled model; "

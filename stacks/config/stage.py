@@ -116,19 +116,11 @@ def load_stage_config(
     data["name"] = name
     data.setdefault("account", env.get("CDK_DEFAULT_ACCOUNT") or None)
     moved = _moved_keys(prefix, data)
-    if "region" not in data:
-        raise ConfigError(
-            [
-                *moved,
-                f"{prefix}.region: required key is missing; set the stage's region, e.g. "
-                '"region": "us-east-1" (it is never guessed from the environment)',
-            ]
-        )
     try:
         # JSON mode: arrays fill tuples while strict types still refuse `true` for a number.
         stage = StageConfig.model_validate_json(json.dumps(data))
     except ValidationError as exc:
-        problems = [describe(prefix, StageConfig, e) for e in exc.errors()]
+        problems = [_explain(describe(prefix, StageConfig, e), prefix) for e in exc.errors()]
         raise ConfigError(moved + [p for p in problems if not _is_moved(p, moved)]) from None
     problems = semantic_problems(
         prefix, stage, catalog, today=today or date.today(), warnings=warnings
@@ -165,6 +157,15 @@ def semantic_problems(
     specs = [spec for ref in stage.models if (spec := catalog.get(ref.id)) is not None]
     problems += model_access_problems(prefix, stage.model_access, specs)
     return problems
+
+
+def _explain(problem: str, prefix: str) -> str:
+    if problem == f"{prefix}.region: required key is missing":
+        return (
+            f'{problem}; set the stage\'s region, e.g. "region": "us-east-1" (it is never '
+            "guessed from the environment)"
+        )
+    return problem
 
 
 def _moved_keys(prefix: str, data: Mapping[str, Any]) -> list[str]:

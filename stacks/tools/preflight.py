@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -48,12 +49,34 @@ Check with `aws sts get-caller-identity`. Nothing was compared or changed beyond
 printed above."""
 
 
+DESTROY_HINT = """
+If it says no terminal (TTY) is attached, the destroy needs confirming: run it in a terminal,
+or confirm in a script with CDK_FLAGS=--force."""
+
+
 class PreflightError(Exception):
     """A problem to fix before the CDK CLI runs; the message says what to do."""
 
 
-def credential_source() -> str:
+def cli_profile(cdk_flags: str) -> str | None:
+    """The ``--profile`` the CDK CLI will use when ``CDK_FLAGS`` names one."""
+    words = shlex.split(cdk_flags)
+    for i, word in enumerate(words):
+        if word == "--profile" and i + 1 < len(words):
+            return words[i + 1]
+        if word.startswith("--profile="):
+            return word.split("=", 1)[1]
+    return None
+
+
+def credential_source(profile: str | None = None) -> str:
     """How botocore would authenticate (e.g. ``env``, ``sso``), without calling AWS.
+
+    Parameters
+    ----------
+    profile:
+        The profile the CLI is told to use (``--profile``); default: botocore's own choice
+        (``AWS_PROFILE``, then the default profile).
 
     Raises
     ------
@@ -61,7 +84,7 @@ def credential_source() -> str:
         When no credentials are configured or the configured profile is unusable.
     """
     try:
-        session = botocore.session.Session()
+        session = botocore.session.Session(profile=profile)
         credentials = session.get_credentials()
     except BotoCoreError as error:  # e.g. ProfileNotFound, a malformed config file
         raise PreflightError(f"AWS credentials: {error}\n{HOW_TO_PROVIDE}") from None
@@ -99,7 +122,7 @@ def _stack_tags(assembly: Path) -> list[dict[str, Any]]:
     return found
 
 
-def check(stage: str, assembly: Path | None) -> str:
+def check(stage: str, assembly: Path | None, cdk_flags: str = "") -> str:
     """Run every check; return a one-line summary of what will be used.
 
     Raises
@@ -115,7 +138,7 @@ def check(stage: str, assembly: Path | None) -> str:
                 f"{assembly} holds {held}, not stage '{stage}': "
                 f"run `make synth STAGE={stage}` first, or leave ASSEMBLY unset"
             )
-    return f"stage '{stage}', AWS credentials from {credential_source()}"
+    return f"stage '{stage}', AWS credentials from {credential_source(cli_profile(cdk_flags))}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -124,15 +147,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--stage", required=True)
     parser.add_argument("--assembly", type=Path, default=None)
     parser.add_argument("--command", default="the CDK CLI", help="named in messages")
+    parser.add_argument("--cdk-flags", default="", help="CDK_FLAGS (its --profile is honoured)")
     parser.add_argument(
         "--cli-failed", action="store_true", help="explain a failed CDK CLI run; exit 1"
     )
     args = parser.parse_args(argv)
     if args.cli_failed:
-        print(f"\n{args.command}: {CLI_FAILED}", file=sys.stderr)
+        hint = DESTROY_HINT if "destroy" in args.command else ""
+        print(f"\n{args.command}: {CLI_FAILED}{hint}", file=sys.stderr)
         return 1
     try:
-        summary = check(args.stage, args.assembly)
+        summary = check(args.stage, args.assembly, args.cdk_flags)
     except PreflightError as error:
         print(f"{args.command}: {error}", file=sys.stderr)
         return 2

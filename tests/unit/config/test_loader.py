@@ -126,7 +126,8 @@ def test_strict_types_refuse_true_for_a_number() -> None:
     stage = base()
     stage["api"] = {"throttle_rate_limit": True}
     msg = problems(stage)
-    assert f"stages.{NAME}.api.throttle_rate_limit: True is not allowed" in msg
+    assert f"stages.{NAME}.api.throttle_rate_limit: true is not allowed" in msg
+    assert "allowed: >= 1, <= 10000" in msg
 
 
 def test_unknown_key_lists_the_allowed_ones() -> None:
