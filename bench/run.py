@@ -55,7 +55,7 @@ SECTIONS = ("synth", "tests", "unit", "handler", "import", "asset", "cold")
 _INPROC_SYNTH = """
 import json, sys, time
 t0 = time.perf_counter()
-from tests.conftest import synthesize
+from tests.support.synth import CDK_CONTEXT, clean_work_dir, synthesize
 t1 = time.perf_counter()
 import aws_cdk, cdk_nag, stacks.app_builder  # jsii kernel start + loading the JS libraries
 t2 = time.perf_counter()
@@ -70,8 +70,9 @@ def timed(name, fn):
     return wrapper
 stacks.app_builder.KitStage = timed("build", stacks.app_builder.KitStage)
 aws_cdk.App.synth = timed("app.synth", aws_cdk.App.synth)
-s = synthesize(sys.argv[1])
+s = synthesize(sys.argv[1], CDK_CONTEXT["stages"])
 t3 = time.perf_counter()
+clean_work_dir()
 print(json.dumps({"import_s": t1 - t0, "libs_s": t2 - t1, "synth_s": t3 - t2, "phases": phases,
                   "error": s.synth_error, "stacks": len(s.templates),
                   "nag": len(s.nag_findings)}))
@@ -151,7 +152,7 @@ def bench_synth() -> None:
         if info is not None:
             ph = info["phases"]
             detail = (
-                f"(import tests.conftest {info['import_s']:.2f} s + import aws_cdk/cdk_nag/"
+                f"(import tests.support.synth {info['import_s']:.2f} s + import aws_cdk/cdk_nag/"
                 f"stacks {info['libs_s']:.2f} s + synthesize() {info['synth_s']:.2f} s "
                 f"[constructs {ph.get('build', 0):.2f} s, app.synth incl. cdk-nag "
                 f"{ph.get('app.synth', 0):.2f} s]; "
@@ -162,7 +163,8 @@ def bench_synth() -> None:
         else:
             detail = f"FAILED rc={proc.returncode}: {tail(proc.stderr, 1)[:300]}"
         print(
-            f"  tests.conftest.synthesize({name!r}) subprocess {wall:6.2f} s  {detail}", flush=True
+            f"  tests.support.synth.synthesize({name!r}) subprocess {wall:6.2f} s  {detail}",
+            flush=True,
         )
         row(
             f"in-process synth {name} (fresh subprocess)",

@@ -52,6 +52,10 @@ class RuntimeConfig(Strict):
     """The runtime answers this long before API Gateway would cut the connection."""
     connect_timeout_seconds: float = Field(default=2.0, gt=0, le=10)
     reserved_concurrency: int | None = Field(default=None, ge=1, le=1000)
+    tracing: bool = True
+    """X-Ray active tracing with the Powertools Tracer (a subsegment per Bedrock call). Off,
+    the functions trace nothing themselves (Lambda's default, PassThrough), hold no X-Ray
+    permission and skip the X-Ray SDK: about 100 ms less cold start."""
 
 
 # Keys that moved, with what to write instead (a fork upgrading its cdk.json is told how).

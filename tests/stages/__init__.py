@@ -89,6 +89,7 @@ def basic_stage(catalog: Catalog) -> dict[str, Any]:
         "models": chat,
         "tiers": _tiers(chat),
         "model_access": {"enabled": False},
+        "runtime": {"tracing": False},
     }
 
 

@@ -87,7 +87,15 @@ def test_chat_function_runtime_and_settings(stage: Synthesized) -> None:
     rt = stage.config.runtime
     assert props["Architectures"] == ["arm64"]
     assert props["Runtime"].startswith("python3.1")
-    assert props["TracingConfig"] == {"Mode": "Active"}
+    # X-Ray is active unless the stage turns tracing off, and then the SDK is skipped too
+    variables = props["Environment"]["Variables"]
+    if rt.tracing:
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        assert "POWERTOOLS_TRACE_DISABLED" not in variables
+    else:
+        # Lambda's default, PassThrough; no X-Ray write permission is granted
+        assert props.get("TracingConfig", {"Mode": "PassThrough"}) == {"Mode": "PassThrough"}
+        assert variables["POWERTOOLS_TRACE_DISABLED"] == "true"
     assert props["MemorySize"] == rt.memory_mb
     # The function outlives API Gateway's integration timeout by one second, never more
     assert props["Timeout"] == stage.config.api.integration_timeout_seconds + 1
