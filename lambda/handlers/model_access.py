@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from kit_runtime.contracts.model_access import AccessCheckProperties
-from kit_runtime.model_access import ModelRequest, UseCaseForm, check_model_access
+from kit_runtime.model_access import ModelRequest, check_model_access
 
 logger = Logger()
 
@@ -56,21 +56,6 @@ def model_requests(props: AccessCheckProperties) -> list[ModelRequest]:
     ]
 
 
-def use_case_form(props: AccessCheckProperties) -> UseCaseForm | None:
-    """The Anthropic use-case form, or ``None`` when the stage configures none."""
-    form = props.UseCaseForm
-    if form is None:
-        return None
-    return UseCaseForm(
-        company_name=form.companyName,
-        company_website=form.companyWebsite,
-        intended_users=form.intendedUsers,
-        industry_option=form.industryOption,
-        other_industry_option=form.otherIndustryOption,
-        use_cases=form.useCases,
-    )
-
-
 @logger.inject_lambda_context
 def handler(
     event: dict[str, Any], context: LambdaContext, *, client: Any | None = None
@@ -101,7 +86,7 @@ def handler(
     props = parse_properties(event.get("ResourceProperties"))
     physical_id = event.get("PhysicalResourceId") or f"bedrock-model-access-{props.Stage}"
     models = model_requests(props)
-    form = use_case_form(props)
+    form = props.UseCaseForm
     accept = props.AcceptMarketplaceAgreements == "true"
     logger.info(
         "checking model access",

@@ -11,11 +11,12 @@ Nothing is written for a model that is already usable, so running the check agai
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from kit_runtime.contracts.model_access import UseCaseFormFields
 
 AVAILABLE = "AVAILABLE"
 AUTHORIZED = "AUTHORIZED"
@@ -43,47 +44,6 @@ class ModelRequest:
     model_id: str
     use_case_form: bool = False
     marketplace_agreement: bool = False
-
-
-@dataclass(frozen=True)
-class UseCaseForm:
-    """Anthropic's first-use form, as ``PutUseCaseForModelAccess`` expects it.
-
-    Attributes
-    ----------
-    company_name, company_website, intended_users, industry_option, other_industry_option, \
-use_cases:
-        The form fields; ``intended_users`` is Bedrock's code ("0" internal, "1" external,
-        "2" both).
-    """
-
-    company_name: str
-    company_website: str
-    intended_users: str
-    industry_option: str
-    use_cases: str
-    other_industry_option: str = ""
-
-    def form_data(self) -> bytes:
-        """The ``formData`` blob: the form as JSON with Bedrock's field names.
-
-        Returns
-        -------
-        bytes
-            UTF-8 JSON with ``companyName``, ``companyWebsite``, ``intendedUsers``,
-            ``industryOption``, ``otherIndustryOption`` and ``useCases``.
-        """
-        return json.dumps(
-            {
-                "companyName": self.company_name,
-                "companyWebsite": self.company_website,
-                "intendedUsers": self.intended_users,
-                "industryOption": self.industry_option,
-                "otherIndustryOption": self.other_industry_option,
-                "useCases": self.use_cases,
-            },
-            separators=(",", ":"),
-        ).encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -224,7 +184,7 @@ def check_model_access(
     *,
     region: str,
     stage: str,
-    use_case_form: UseCaseForm | None = None,
+    use_case_form: UseCaseFormFields | None = None,
     accept_marketplace_agreements: bool = True,
     client: Any | None = None,
     pending_wait_seconds: float = DEFAULT_PENDING_WAIT_SECONDS,
@@ -524,7 +484,6 @@ __all__ = [
     "ModelAccessError",
     "ModelRequest",
     "Problem",
-    "UseCaseForm",
     "check_model_access",
     "default_client",
 ]

@@ -30,7 +30,8 @@ class ModelAccessNeed(Contract):
 
 
 class UseCaseFormFields(Contract):
-    """Anthropic's first-use form with Bedrock's field names."""
+    """Anthropic's first-use form with Bedrock's field names (``intendedUsers``: "0" internal,
+    "1" external, "2" both)."""
 
     companyName: str
     companyWebsite: str
@@ -38,6 +39,10 @@ class UseCaseFormFields(Contract):
     industryOption: str
     otherIndustryOption: str = ""
     useCases: str
+
+    def form_data(self) -> bytes:
+        """The ``formData`` blob ``PutUseCaseForModelAccess`` takes: this form as compact JSON."""
+        return self.model_dump_json().encode("utf-8")
 
 
 class AccessCheckProperties(Contract):

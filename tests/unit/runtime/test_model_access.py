@@ -10,11 +10,14 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from handlers import model_access as handler_module
-from kit_runtime.contracts.model_access import AccessCheckProperties, ModelAccessNeed
+from kit_runtime.contracts.model_access import (
+    AccessCheckProperties,
+    ModelAccessNeed,
+    UseCaseFormFields,
+)
 from kit_runtime.model_access import (
     ModelAccessError,
     ModelRequest,
-    UseCaseForm,
     check_model_access,
 )
 from tests.support.lambda_context import LambdaContext
@@ -24,12 +27,12 @@ CLAUDE = "anthropic.claude-sonnet-4-5-20250929-v1:0"
 NOVA = "amazon.nova-lite-v1:0"
 COHERE = "cohere.command-r-plus-v1:0"
 
-FORM = UseCaseForm(
-    company_name="Acme Corp",
-    company_website="https://acme.example",
-    intended_users="0",
-    industry_option="Technology",
-    use_cases="Internal assistant for support engineers",
+FORM = UseCaseFormFields(
+    companyName="Acme Corp",
+    companyWebsite="https://acme.example",
+    intendedUsers="0",
+    industryOption="Technology",
+    useCases="Internal assistant for support engineers",
 )
 FORM_JSON = {
     "companyName": "Acme Corp",
@@ -165,13 +168,13 @@ def test_missing_authorization_submits_the_form_once_then_is_available(bedrock):
 
 def test_form_data_uses_bedrock_field_names():
     # Given: a form with every field
-    form = UseCaseForm(
-        company_name="A",
-        company_website="https://a.example",
-        intended_users="2",
-        industry_option="Other",
-        other_industry_option="Space",
-        use_cases="x",
+    form = UseCaseFormFields(
+        companyName="A",
+        companyWebsite="https://a.example",
+        intendedUsers="2",
+        industryOption="Other",
+        otherIndustryOption="Space",
+        useCases="x",
     )
 
     # When: it is serialized for PutUseCaseForModelAccess
@@ -454,7 +457,7 @@ def test_properties_map_flags_and_form_to_the_check():
         ModelRequest(CLAUDE, use_case_form=True, marketplace_agreement=False),
         ModelRequest(NOVA, use_case_form=False, marketplace_agreement=True),
     ]
-    assert handler_module.use_case_form(props) == FORM
+    assert props.UseCaseForm == FORM
     assert props.AcceptMarketplaceAgreements == "true"
 
 
