@@ -50,8 +50,8 @@ class KitStage(Stage):
             "Api",
             plan=plan,
             code=runtime_code(),
-            profiles=self.platform.profiles,
-            guardrail=self.guardrails.guardrail,
+            profiles=self.platform.profiles.handles,
+            guardrail=self.guardrails.guardrail.handle,
             description=f"{what}: API",
         )
         for key, value in cost_tags(plan.config).items():

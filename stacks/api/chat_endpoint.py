@@ -15,8 +15,7 @@ from stacks.config import StagePlan
 from stacks.core.bedrock_iam import bedrock_invoke_statements
 from stacks.core.function import KitFunction
 from stacks.core.naming import digest
-from stacks.guardrails.guardrail import StageGuardrail
-from stacks.platform.inference_profiles import ApplicationProfiles
+from stacks.core.references import GuardrailHandle, ProfileHandles
 
 HANDLER = "handlers.chat.handler"
 # Pinned: the chat log group keeps the id it was first deployed with.
@@ -24,21 +23,21 @@ LOG_GROUP_LOGICAL_ID = "ChatLogs5E9385DA"
 
 
 def chat_settings(
-    plan: StagePlan, *, profiles: ApplicationProfiles, guardrail: StageGuardrail
+    plan: StagePlan, *, profiles: ProfileHandles, guardrail: GuardrailHandle
 ) -> ChatSettings:
     """The chat function's settings: stage facts only (catalog facts ship in the asset)."""
     config = plan.config
     return ChatSettings(
         stage=plan.name,
         models={
-            m.id: ModelRoute(invoke_arn=profiles.arn(m.id), profile=m.profile)
+            m.id: ModelRoute(invoke_arn=profiles.arns[m.id], profile=m.profile)
             for m in plan.chat_models
         },
         tiers=dict(config.tiers.items()),
         default_tier=config.default_tier,
         default_max_tokens=config.api.default_max_tokens,
         max_tokens_limit=config.api.max_tokens_limit,
-        guardrail=GuardrailRef(arn=guardrail.guardrail_arn, version=guardrail.version_number),
+        guardrail=GuardrailRef(arn=guardrail.arn, version=guardrail.version),
         log_prompts=config.runtime.log_prompts,
         limits=plan.request_limits(),
         budget=plan.time_budget(),
@@ -56,8 +55,8 @@ class ChatEndpoint(Construct):
         plan: StagePlan,
         code: lambda_.Code,
         api: KitRestApi,
-        profiles: ApplicationProfiles,
-        guardrail: StageGuardrail,
+        profiles: ProfileHandles,
+        guardrail: GuardrailHandle,
     ) -> None:
         super().__init__(scope, construct_id)
         # Changes whenever a value read from the Platform or Guardrails stack may change,
@@ -96,16 +95,19 @@ class ChatEndpoint(Construct):
         self,
         plan: StagePlan,
         *,
-        profiles: ApplicationProfiles,
-        guardrail: StageGuardrail,
+        profiles: ProfileHandles,
+        guardrail: GuardrailHandle,
         revision: str,
     ) -> None:
         for statement in bedrock_invoke_statements(
             models=plan.chat_models,
             region=plan.region,
-            application_profile_arns=profiles.arns,
-            guardrail_arn=guardrail.guardrail_arn,
+            application_profile_arns=list(profiles.arns.values()),
+            guardrail_arn=guardrail.arn,
             guardrail_version_arn=guardrail.version_arn,
+            # No route streams yet (POST /chat answers whole): the streaming endpoint grants
+            # InvokeModelWithResponseStream when it lands.
+            streaming=False,
             revision=revision,
         ):
             self.handler.role.add_to_policy(statement)

@@ -139,6 +139,11 @@ class KitRestApi(Construct):
                 schema=json.loads(json.dumps(request_schema)),
             )
             models["application/json"] = apigw.Model.from_model_name(self, f"{name}Ref", name)
+            # A model referenced by name does not reach the deployment's hash: add the schema,
+            # so a changed schema gives a new deployment and the stage validates against it.
+            deployment = self.api.latest_deployment
+            assert deployment is not None  # RestApi deploys by default (deploy=True)
+            deployment.add_to_logical_id(request_schema)
             route = resource.add_method(
                 method,
                 integration,

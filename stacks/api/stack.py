@@ -11,8 +11,7 @@ from constructs import Construct
 from stacks.api.chat_endpoint import ChatEndpoint
 from stacks.api.rest_api import KitRestApi
 from stacks.config import StagePlan
-from stacks.guardrails.guardrail import StageGuardrail
-from stacks.platform.inference_profiles import ApplicationProfiles
+from stacks.core.references import GuardrailHandle, ProfileHandles
 
 
 class ApiStack(Stack):
@@ -29,8 +28,8 @@ class ApiStack(Stack):
         *,
         plan: StagePlan,
         code: lambda_.Code,
-        profiles: ApplicationProfiles,
-        guardrail: StageGuardrail,
+        profiles: ProfileHandles,
+        guardrail: GuardrailHandle,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)

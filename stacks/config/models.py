@@ -90,6 +90,13 @@ def model_problems(
                 + (f" (end of life {ends})" if ends else "")
                 + instead
             )
+        if spec.kind == "chat" and not spec.guardrails:
+            problems.append(
+                f"{key}.id: {ref.id!r} does not support guardrails, and every model call of "
+                "the kit carries the stage's guardrail; allowed: chat models the catalog marks "
+                "guardrails: true"
+            )
+            continue
         options = spec.invoke_options(region)
         if not options:
             problems.append(

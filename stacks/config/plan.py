@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from kit_runtime.contracts.chat import RequestLimits, TimeBudget
-from stacks.catalog import Catalog, ModelSpec, Prices, load_catalog
+from stacks.catalog import Catalog, ModelSpec, load_catalog
 from stacks.config.models import ModelRef
 from stacks.config.stage import StageConfig, load_stage_config
 
@@ -36,10 +36,6 @@ class ModelPlan:
     def is_chat(self) -> bool:
         """Served through Converse (gets an application profile and invoke permissions)."""
         return self.spec.kind == "chat" and self.spec.converse
-
-    @property
-    def prices(self) -> Prices:
-        return self.spec.prices_for(self.ref.profile)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from pydantic import BaseModel
 
+from kit_runtime.contracts.chat import ENV_VAR as SETTINGS_VARIABLE
 from stacks.config import StagePlan
 from stacks.core.lambda_asset import ARCHITECTURE, RUNTIME
 from stacks.core.logs import retained_log_group
@@ -20,7 +21,6 @@ from stacks.core.nag import acknowledge
 from stacks.core.settings import check_environment, render_json
 
 METRICS_NAMESPACE = "BedrockKit"
-SETTINGS_VARIABLE = "KIT_SETTINGS"
 UPSTREAM_VARIABLE = "KIT_UPSTREAM"
 
 Invocation = Literal["sync", "async"]
@@ -113,7 +113,7 @@ class KitFunction(Construct):
             env[SETTINGS_VARIABLE] = render_json(settings)
         if upstream is not None:
             env[UPSTREAM_VARIABLE] = upstream
-        check_environment(f"{plan.name}/{construct_id}", env)
+        check_environment(self.node.path, env)
         self.dead_letter_queue = self._dead_letter_queue() if invocation == "async" else None
         self.function = lambda_.Function(
             self,

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 
-from aws_cdk import CfnDeletionPolicy, Fn
+from aws_cdk import CfnDeletionPolicy, Fn, Stack
 from aws_cdk import aws_bedrock as bedrock
 from constructs import Construct
 
 from stacks.config.guardrails import GuardrailConfig
 from stacks.core.naming import digest, resource_name
+from stacks.core.references import GuardrailHandle
 from stacks.core.settings import GUARDRAIL_ARN_MAX, GUARDRAIL_VERSION_MAX, bounded
 
 # Guardrail Name: [0-9a-zA-Z-_]{1,50} (AWS::Bedrock::Guardrail; checked 2026-11-30).
@@ -28,11 +29,11 @@ _FILTER_TYPES = {
 class StageGuardrail(Construct):
     """A guardrail built from config and one immutable version the runtime and IAM pin.
 
-    The version's description carries a digest of the guardrail config, so any config change
-    replaces the version resource and CloudFormation publishes a new numbered version; the IAM
-    condition and the runtime follow it in the same deployment. Superseded versions are
-    retained (never deleted by CloudFormation), so a function still running with the old
-    version during a rollout keeps working; the README says how to delete them.
+    The version's description carries a digest of the guardrail's rendered properties, so any
+    change to them replaces the version resource and CloudFormation publishes a new numbered
+    version; the IAM condition and the runtime follow it in the same deployment. Superseded
+    versions are retained (never deleted by CloudFormation); the README says how to delete
+    them.
 
     Attributes
     ----------
@@ -55,8 +56,11 @@ class StageGuardrail(Construct):
             content_policy_config=self._content_policy(config),
             sensitive_information_policy_config=self._pii_policy(config),
         )
+        # The digest covers the guardrail as deployed (its rendered properties), not the config:
+        # a change in how the kit renders a config must publish a new version too.
+        rendered = Stack.of(self).resolve(self.guardrail._cfn_properties)
         config_digest = hashlib.sha256(
-            json.dumps(config.model_dump(mode="json"), sort_keys=True).encode()
+            json.dumps(rendered, sort_keys=True, default=str).encode()
         ).hexdigest()[:16]
         self.version = bedrock.CfnGuardrailVersion(
             self,
@@ -72,6 +76,16 @@ class StageGuardrail(Construct):
         self.guardrail_id: str = self.guardrail.attr_guardrail_id
         self.version_number: str = bounded(self.version.attr_version, GUARDRAIL_VERSION_MAX)
         self.version_arn: str = Fn.join(":", [self.guardrail_arn, self.version_number])
+
+    @property
+    def handle(self) -> GuardrailHandle:
+        """What other capabilities need of the guardrail."""
+        return GuardrailHandle(
+            arn=self.guardrail_arn,
+            version=self.version_number,
+            version_arn=self.version_arn,
+            revision=self.revision,
+        )
 
     @staticmethod
     def _content_policy(

@@ -11,6 +11,7 @@ from constructs import Construct
 from stacks.config import ModelPlan, StagePlan
 from stacks.core.bedrock_iam import foundation_model_arn, system_profile_arn
 from stacks.core.naming import description, digest, resource_name
+from stacks.core.references import ProfileHandles
 from stacks.core.settings import APPLICATION_PROFILE_ARN_MAX, bounded
 from stacks.core.tags import cost_tags
 
@@ -81,8 +82,12 @@ class ApplicationProfiles(Construct):
         )
 
     @property
-    def arns(self) -> list[str]:
-        return [self.arn(model_id) for model_id in self.profiles]
+    def handles(self) -> ProfileHandles:
+        """What other capabilities need of the profiles."""
+        return ProfileHandles(
+            arns={model_id: self.arn(model_id) for model_id in self.profiles},
+            revision=self.revision,
+        )
 
 
 def _construct_id(model_id: str) -> str:

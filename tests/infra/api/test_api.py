@@ -202,3 +202,41 @@ def test_functions_environment_fits_lambda_limit_with_longest_values(
             len(k) + len(re.sub(r"\$\{[^}]*\}", "x" * 151, render(v))) for k, v in variables.items()
         )
         assert size <= LAMBDA_ENV_LIMIT_BYTES, (lid, size)
+
+
+def test_a_changed_request_schema_gives_a_new_deployment() -> None:
+    # Given the same API built with two request schemas
+    from aws_cdk import App, Stack
+    from aws_cdk import aws_lambda as lambda_
+
+    from stacks.api.rest_api import KitRestApi
+    from stacks.catalog import load_catalog
+    from stacks.config import load_plan
+    from tests.stages import basic_stage
+
+    plan = load_plan({"stages": {"t": basic_stage(load_catalog())}, "stage": "t"}, {})
+
+    def deployment_ids(schema: dict[str, Any]) -> set[str]:
+        app = App()
+        stack = Stack(app, "Api")
+        api = KitRestApi(stack, "RestApi", plan=plan)
+        handler = lambda_.Function(
+            stack,
+            "Fn",
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            handler="index.handler",
+            code=lambda_.Code.from_inline("def handler(e, c): return e"),
+        )
+        api.add_route("/chat", "POST", handler, request_schema=schema, model_name="ChatRequest")
+        template = app.synth().get_stack_by_name("Api").template
+        return {
+            lid
+            for lid, r in template["Resources"].items()
+            if r["Type"] == "AWS::ApiGateway::Deployment"
+        }
+
+    one = {"type": "object", "properties": {"a": {"type": "string"}}}
+    two = {"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "integer"}}}
+    # Then the deployment's logical id differs, so CloudFormation deploys the new model
+    assert deployment_ids(one) != deployment_ids(two)
+    assert deployment_ids(one) == deployment_ids(one)

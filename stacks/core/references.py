@@ -1,0 +1,32 @@
+"""What one capability hands another across stacks: values plus the revision that decides them.
+
+A consumer takes these small handles instead of the producer's constructs, so capabilities stay
+unaware of each other's classes. Each handle carries a ``revision``: a synth-time digest of
+everything that decides its values. Values cross stacks as weak references
+(``Fn::GetStackOutput``), which CloudFormation re-reads only when the consuming resource
+changes, so every consumer writes the revision into what it configures (docs/decisions.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class GuardrailHandle:
+    """The stage's guardrail and its pinned version."""
+
+    arn: str
+    version: str
+    version_arn: str
+    """``<guardrail arn>:<version>``, the value of the ``bedrock:GuardrailIdentifier`` key."""
+    revision: str
+
+
+@dataclass(frozen=True)
+class ProfileHandles:
+    """The stage's application inference profile ARNs, by model id."""
+
+    arns: Mapping[str, str]
+    revision: str
