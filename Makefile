@@ -62,7 +62,8 @@ bench: install
 # --- Deploy, diff, destroy: every stack of the one stage the app synthesizes -------------------
 # `--all` and `*` reach only top-level stacks, and the kit's stacks sit inside a cdk.Stage, so
 # the pinned CLI would select nothing; `**` matches at every depth (see docs/decisions.md).
-CDK_STACKS := '**'
+# Override it to act on one stack (README, "Upgrading a stage deployed before 2026-11-30").
+CDK_STACKS ?= '**'
 # deploy asks in a terminal when a change broadens IAM or security groups; CI (no terminal)
 # passes APPROVAL=never. destroy asks too: scripts pass CDK_FLAGS=--force.
 APPROVAL ?= broadening

@@ -26,6 +26,7 @@ def build_app(
     plan = load_plan(context, env, catalog, today=today)
     stage = KitStage(app, plan=plan)
     for warning in plan.warnings:
-        Annotations.of(stage).add_warning_v2("kit:config", warning)
+        # On the stack the models belong to: the CLI prints stack annotations at synth.
+        Annotations.of(stage.platform).add_warning_v2("kit:config", warning)
     Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
     return plan, stage

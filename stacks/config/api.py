@@ -21,10 +21,11 @@ class RequestLimits(Strict):
     """Bounds on one request; a request over one gets a 413/400 naming the limit."""
 
     # API Gateway payloads stop at 10 MB and a synchronous Lambda invoke at 6 MB for the whole
-    # proxy event (headers, context and the escaped body; Lambda API_Invoke, checked
-    # 2026-11-30), so the bound leaves room for the rest. 1 MiB keeps a few images (base64
-    # adds a third) and fails oversized bodies early.
-    max_body_bytes: int = Field(default=1_048_576, ge=1024, le=5_000_000)
+    # proxy event (Lambda API_Invoke, checked 2026-11-30). The body travels JSON-escaped inside
+    # the event, which can double it (every quote becomes \"), so the bound stays under half
+    # of 6 MB with room for headers and context. 1 MiB keeps a few images (base64 adds a third)
+    # and fails oversized bodies early.
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, le=2_800_000)
     max_messages: int = Field(default=100, ge=1, le=1000)
     max_content_blocks: int = Field(default=20, ge=1, le=100)
     max_text_chars: int = Field(default=100_000, ge=1, le=1_000_000)

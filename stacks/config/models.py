@@ -75,7 +75,8 @@ def model_problems(
             problems.append(f"{key}.id: {ref.id!r} is listed twice")
         seen.add(ref.id)
         state = spec.lifecycle_state(today)
-        replacement = spec.lifecycle.replacement
+        # The first model of the replacement chain that still answers today.
+        replacement = catalog.successor(ref.id, today)
         instead = f"; use {replacement!r} instead" if replacement else ""
         if state == "end_of_life":
             problems.append(

@@ -9,6 +9,7 @@ region"), never by id.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -54,7 +55,11 @@ def _ref(spec: ModelSpec, profile: str | None) -> dict[str, Any]:
 
 
 def pick_models(
-    catalog: Catalog, region: str, count: int, kind: str = "chat"
+    catalog: Catalog,
+    region: str,
+    count: int,
+    kind: str = "chat",
+    where: Callable[[ModelSpec], bool] = lambda spec: True,
 ) -> list[dict[str, Any]]:
     """Up to ``count`` active models of ``kind`` reachable from ``region``, mixing in-region
     and profile access where the catalog offers both."""
@@ -63,7 +68,9 @@ def pick_models(
     for spec in sorted(catalog.models.values(), key=lambda s: s.id):
         if len(picked) == count:
             break
-        if not active(spec) or spec.kind != kind or (kind == "chat" and not spec.converse):
+        if not active(spec) or spec.kind != kind or not where(spec):
+            continue
+        if kind == "chat" and not (spec.converse and spec.guardrails):
             continue
         opts = options(spec, region)
         if not opts:
@@ -97,7 +104,18 @@ def full_stage(catalog: Catalog) -> dict[str, Any]:
     """Every optional branch on: account, extra tags, embeddings, form, agreements, custom
     guardrail, raised integration timeout, reserved concurrency, prompt logging."""
     region = best_region(catalog)
-    chat = pick_models(catalog, region, 4)
+    # One model that needs Anthropic's form and an agreement with a known product id (so the
+    # form and the scoped Subscribe statements are synthesized), then others that can join an
+    # opted-in stage (a marketplace model must have its product id).
+    agreeable = pick_models(catalog, region, 1, where=_form_and_agreement)
+    chat = (
+        agreeable
+        + [
+            m
+            for m in pick_models(catalog, region, 4, where=_may_opt_in)
+            if m["id"] not in {a["id"] for a in agreeable}
+        ][:3]
+    )
     return {
         "account": ACCOUNT,
         "region": region,
@@ -139,6 +157,19 @@ def full_stage(catalog: Catalog) -> dict[str, Any]:
             "max_attempts": 2,
         },
     }
+
+
+def _form_and_agreement(spec: ModelSpec) -> bool:
+    access = spec.access
+    return (
+        access.use_case_form
+        and access.marketplace_agreement
+        and access.marketplace_product_id is not None
+    )
+
+
+def _may_opt_in(spec: ModelSpec) -> bool:
+    return not spec.access.marketplace_agreement or spec.access.marketplace_product_id is not None
 
 
 # A stage's chat settings grow by about 200 bytes per chat model; this many always fit the

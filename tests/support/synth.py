@@ -58,6 +58,7 @@ def synthesize(
     *,
     today: date | None = None,
     outdir: Path | None = None,
+    catalog: Any | None = None,
 ) -> Synthesized:
     """Synthesize ``stage`` of ``stages`` with the kit's app builder (bundling skipped).
 
@@ -70,7 +71,7 @@ def synthesize(
     out = outdir or Path(tempfile.mkdtemp(prefix=f"{stage}-", dir=work_dir()))
     app = App(outdir=str(out), context={**FEATURE_FLAGS, "aws:cdk:bundling-stacks": []})
     plan, kit_stage = build_app(
-        app, context={"stages": stages, "stage": stage}, env={}, today=today
+        app, context={"stages": stages, "stage": stage}, env={}, today=today, catalog=catalog
     )
     error = None
     try:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 import pytest
 
 from tests.support.synth import Synthesized
-from tests.support.templates import only, render, tag_map
+from tests.support.templates import as_list, only, render, statements, tag_map
 
 
 def test_one_application_profile_per_chat_model_copying_the_right_source(
@@ -76,3 +78,18 @@ def test_profile_names_and_descriptions_fit_bedrock_patterns(any_stage: Synthesi
         assert len(props["InferenceProfileName"]) <= 64, lid
         assert re.fullmatch(r"([0-9a-zA-Z:.][ _-]?)+", props["Description"]), lid
         assert len(props["Description"]) <= 200, lid
+
+
+def test_the_full_stage_covers_the_optional_access_branches(synth: Any) -> None:
+    # Given the test stage that opts in to everything
+    full = synth("full")
+    actions = {a for _, st in statements(full.templates["Platform"]) for a in as_list(st["Action"])}
+    # Then the form and the scoped agreement statements are really synthesized (and gated)
+    assert "bedrock:PutUseCaseForModelAccess" in actions
+    assert {"bedrock:CreateFoundationModelAgreement", "aws-marketplace:Subscribe"} <= actions
+    subscribe = [
+        st
+        for _, st in statements(full.templates["Platform"])
+        if as_list(st["Action"]) == ["aws-marketplace:Subscribe"]
+    ]
+    assert subscribe and "aws-marketplace:ProductId" in json.dumps(subscribe[0]["Condition"])

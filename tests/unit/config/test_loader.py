@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import pytest
@@ -182,49 +182,6 @@ def test_long_values_are_cut_short_in_messages() -> None:
     stage["models"][0] = {"id": "x" * 500}
     msg = problems(stage)
     assert "x" * 100 not in msg and "..." in msg
-
-
-def _lifecycle_model(state: str) -> Any:
-    for spec in CATALOG.models.values():
-        if spec.lifecycle.end_of_life or spec.lifecycle.legacy_since:
-            return spec
-    return None
-
-
-def test_end_of_life_fails_naming_the_replacement_and_legacy_warns() -> None:
-    # Given a catalog model with lifecycle dates, judged on days around them
-    spec = next((s for s in CATALOG.models.values() if s.lifecycle.end_of_life is not None), None)
-    if spec is None:
-        pytest.skip("no catalog model has an end-of-life date")
-    region = next(iter(spec.regions), None) or next(
-        iter(next(iter(spec.inference_profiles.values())).sources)
-    )
-    profile = None if region in spec.regions else next(iter(spec.inference_profiles))
-    stage = base()
-    stage["region"] = region
-    stage["models"] = [{"id": spec.id, "profile": profile}]
-    if spec.kind == "chat":
-        stage["tiers"] = {t: spec.id for t in stage["tiers"]}
-    else:
-        chat = [m for m in basic_stage(CATALOG)["models"]]
-        stage["models"] += chat
-        stage["tiers"] = {t: chat[0]["id"] for t in stage["tiers"]}
-    eol = spec.lifecycle.end_of_life
-    assert eol is not None
-    # When the stage is loaded after the end of life
-    with pytest.raises(ConfigError) as info:
-        load_plan(context(stage), {}, CATALOG, today=eol + timedelta(days=1))
-    # Then it fails naming the date and the replacement
-    assert f"reached its end of life on {eol}" in str(info.value)
-    if spec.lifecycle.replacement:
-        assert spec.lifecycle.replacement in str(info.value)
-    # And the day before, a legacy model only warns
-    if spec.lifecycle.legacy_since and spec.lifecycle.legacy_since < eol:
-        try:
-            plan = load_plan(context(stage), {}, CATALOG, today=eol - timedelta(days=1))
-        except ConfigError as exc:  # the stage may be invalid for other reasons in region
-            pytest.skip(str(exc))
-        assert any("legacy model" in w for w in plan.warnings)
 
 
 def test_best_region_is_a_known_region() -> None:
