@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from kit_runtime.contracts.model_access import AccessCheckProperties
 from kit_runtime.model_access import ModelRequest, check_model_access
-
-logger = Logger()
+from kit_runtime.observability import logger, tracer
 
 # Added by CloudFormation to every custom resource's properties; not part of the contract.
 _CLOUDFORMATION_KEYS = ("ServiceToken",)
@@ -56,7 +54,10 @@ def model_requests(props: AccessCheckProperties) -> list[ModelRequest]:
     ]
 
 
+# The function is a KitFunction (X-Ray active where the stage traces): the handler segment and
+# botocore's subsegments show which Bedrock control-plane call slowed or failed a deployment.
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
 def handler(
     event: dict[str, Any], context: LambdaContext, *, client: Any | None = None
 ) -> dict[str, Any]:

@@ -19,11 +19,14 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import (
     ClientError,
+    ConnectTimeoutError,
     EndpointConnectionError,
     HTTPClientError,
     ParamValidationError,
+    ProxyConnectionError,
     ReadTimeoutError,
 )
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from kit_runtime import errors
 from kit_runtime.budget import (
@@ -55,6 +58,17 @@ _UNAVAILABLE_CODES = {
     "ModelErrorException",
 }
 _VALIDATION_CODES = {"ValidationException"}
+
+NEVER_SENT = (EndpointConnectionError, ConnectTimeoutError, ProxyConnectionError)
+"""Connection failures raised before a byte of the request left, so retrying cannot bill twice.
+
+botocore raises them (``httpsession.URLLib3Session.send``) from urllib3's connect phase: no
+route or DNS answer, a TCP connect that timed out, or a proxy never reached (urllib3 wraps a
+proxy error only while ``not conn.has_connected_to_proxy``). The other subclass of botocore's
+``ConnectionError``, ``SSLError``, is mapped but not retried: urllib3 also raises it for a TLS
+failure while reading the response, after the request was sent, and a certificate failure does
+not heal on retry. A ``ReadTimeoutError`` is never retried (the model may have run).
+"""
 _MESSAGE_CHARS = 300
 
 # The read timeout of the attempt in flight (botocore reads it from the request context).
@@ -128,14 +142,16 @@ def invoke(
     """Call ``operation(**arguments)`` with retries that fit the time budget.
 
     Retries only what Bedrock refused before running the model (:data:`RETRYABLE_CODES`,
-    connection failures before the request was sent), with full-jitter exponential backoff,
-    at most ``budget.max_attempts`` attempts, and never an attempt that could not end by the
-    deadline. A read timeout is never retried: the model may have answered (and billed).
+    connection failures before the request was sent, :data:`NEVER_SENT`), with full-jitter
+    exponential backoff, at most ``budget.max_attempts`` attempts, and never an attempt that
+    could not end by the deadline. A read timeout is never retried: the model may have
+    answered (and billed).
 
     Raises
     ------
     errors.KitError
-        The mapped failure: 504 when no attempt fits, 429 with ``Retry-After`` when throttled.
+        The mapped failure: 504 when no attempt fits, 429 with ``Retry-After`` when throttled,
+        503 with ``Retry-After`` when Bedrock could not be reached.
     """
     retries = 0
     while True:
@@ -152,7 +168,7 @@ def invoke(
                 f"Bedrock did not answer within {budget.read_timeout_seconds:g} s; "
                 "ask for fewer tokens or a faster tier"
             ) from None
-        except (ClientError, EndpointConnectionError) as exc:
+        except (ClientError, BotocoreConnectionError) as exc:
             retry_after = retry_after_seconds(budget, retries + 1)
             if not _safe_to_retry(exc) or retries + 1 >= budget.max_attempts:
                 raise _mapped(exc, retry_after) from None
@@ -171,7 +187,7 @@ def invoke(
             _attempt_read_timeout.reset(token)
 
 
-def _mapped(exc: ClientError | EndpointConnectionError, retry_after_s: int) -> errors.KitError:
+def _mapped(exc: ClientError | BotocoreConnectionError, retry_after_s: int) -> errors.KitError:
     mapped = map_error(exc, retry_after_s=retry_after_s)
     # Every botocore client or connection error has a mapping; the fallback keeps types honest.
     return mapped or errors.UpstreamFailure("Bedrock failed; try again")
@@ -188,8 +204,7 @@ def _no_time(budget: TimeBudget) -> str:
 def _safe_to_retry(exc: Exception) -> bool:
     if isinstance(exc, ClientError):
         return error_code(exc) in RETRYABLE_CODES
-    # EndpointConnectionError and ConnectTimeoutError: no connection, nothing was sent.
-    return isinstance(exc, EndpointConnectionError)
+    return isinstance(exc, NEVER_SENT)
 
 
 def error_code(exc: ClientError) -> str:
@@ -223,7 +238,9 @@ def map_error(exc: BaseException, *, retry_after_s: int = 1) -> errors.KitError 
         )
     if isinstance(exc, ReadTimeoutError):
         return errors.UpstreamTimeout("Bedrock did not answer in time; try again")
-    if isinstance(exc, EndpointConnectionError | HTTPClientError):
+    # Every botocore connection failure (connect timeout, TLS, proxy, no route) and every
+    # other transport failure: Bedrock was not reached or the exchange broke; try again.
+    if isinstance(exc, BotocoreConnectionError | HTTPClientError):
         return errors.UpstreamUnavailable(
             "Bedrock could not be reached; try again",
             headers={"Retry-After": str(retry_after_s)},

@@ -58,6 +58,23 @@ def limit_violations(request: ChatRequest, limits: RequestLimits) -> list[dict[s
     return found
 
 
+def content_kinds(request: ChatRequest) -> list[tuple[str, str]]:
+    """Every piece of content as ``(field, kind)``; kinds are catalog input modalities."""
+    found: list[tuple[str, str]] = []
+    if request.system:
+        found.append(("system", "text"))
+    for i, message in enumerate(request.messages):
+        if isinstance(message.content, str):
+            found.append((f"messages[{i}].content", "text"))
+            continue
+        for j, block in enumerate(message.content):
+            if isinstance(block, ImageBlock):
+                found.append((f"messages[{i}].content[{j}].image", "image"))
+            else:
+                found.append((f"messages[{i}].content[{j}].text", "text"))
+    return found
+
+
 def converse_blocks(message: Message) -> list[dict[str, Any]]:
     """A message's content as Converse ``ContentBlock`` objects (images as raw bytes)."""
     if isinstance(message.content, str):
@@ -136,6 +153,30 @@ class ChatService:
             errors=found[:MAX_REPORTED_VIOLATIONS],
         )
 
+    def check_content(self, request: ChatRequest, model_id: str) -> None:
+        """Refuse content the model does not take (its catalog input modalities), before Bedrock.
+
+        Bedrock would refuse it too, but only after a round trip and with a message that does
+        not say which model accepts what.
+        """
+        accepted = self.facts(model_id).input_modalities
+        found = [
+            {"field": field, "kind": kind}
+            for field, kind in content_kinds(request)
+            if kind not in accepted
+        ]
+        if not found:
+            return
+        first = found[0]
+        raise errors.UnsupportedContent(
+            f"{first['field']}: model {model_id!r} does not accept {first['kind']} input "
+            f"(it accepts: {', '.join(accepted)}); remove it or choose another model or tier"
+            + (f" (and {len(found) - 1} more)" if len(found) > 1 else ""),
+            model=model_id,
+            accepted_input=list(accepted),
+            errors=found[:MAX_REPORTED_VIOLATIONS],
+        )
+
     def route(self, request: ChatRequest) -> tuple[str, str | None]:
         """The model id to use and the tier it came from (``None`` if named directly)."""
         s = self.settings
@@ -204,6 +245,7 @@ class ChatService:
         """Answer one chat request (Converse, non-streaming) within ``deadline``."""
         self.check_limits(request)
         model_id, tier = self.route(request)
+        self.check_content(request, model_id)
         result = invoke(
             self.client.converse,
             self.converse_arguments(request, model_id),
@@ -234,6 +276,7 @@ class ChatService:
         """
         self.check_limits(request)
         model_id, tier = self.route(request)
+        self.check_content(request, model_id)
         opened = invoke(
             self.client.converse_stream,
             self.converse_arguments(request, model_id),

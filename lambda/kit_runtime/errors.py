@@ -62,6 +62,12 @@ class UnknownModel(KitError):
     status, code = 400, "unknown_model"
 
 
+class UnsupportedContent(KitError):
+    """The request holds a kind of content (e.g. images) the chosen model does not take."""
+
+    status, code = 400, "unsupported_content"
+
+
 class Throttled(KitError):
     status, code = 429, "throttled"
 

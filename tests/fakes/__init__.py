@@ -1,6 +1,14 @@
 """Local fakes for tests (no network beyond 127.0.0.1)."""
 
 from tests.fakes.bedrock_server import FakeBedrock, RecordedRequest, Reply
+from tests.fakes.blackhole import BlackholeEndpoint
 from tests.fakes.eventstream import encode_event, encode_exception
 
-__all__ = ["FakeBedrock", "RecordedRequest", "Reply", "encode_event", "encode_exception"]
+__all__ = [
+    "BlackholeEndpoint",
+    "FakeBedrock",
+    "RecordedRequest",
+    "Reply",
+    "encode_event",
+    "encode_exception",
+]

@@ -72,6 +72,26 @@ def chat_model_ids(count: int = 3) -> list[str]:
     return ids[:count]
 
 
+def chat_model_by_input(kind: str, *, accepts: bool) -> str | None:
+    """Any streaming chat model whose catalog input modalities include ``kind`` (or lack it)."""
+    ids = sorted(
+        mid
+        for mid, facts in catalog().models.items()
+        if facts.kind == "chat" and facts.streaming and (kind in facts.input_modalities) == accepts
+    )
+    return ids[0] if ids else None
+
+
+def settings_serving(*model_ids: str, **overrides: Any) -> ChatSettings:
+    """Test settings that enable ``model_ids`` only; every tier routes to the first."""
+    models = {
+        mid: {"invoke_arn": PROFILE_ARN.format(i), "profile": None}
+        for i, mid in enumerate(model_ids)
+    }
+    tiers = dict.fromkeys(("fast", "balanced", "deep"), model_ids[0])
+    return make_settings(models=models, tiers=tiers, **overrides)
+
+
 def make_settings(**overrides: Any) -> ChatSettings:
     """Stage settings shaped like the ones the stack writes (three models, three tiers)."""
     fast, balanced, deep = chat_model_ids(3)

@@ -10,7 +10,13 @@ import pytest
 
 from kit_runtime import errors
 from kit_runtime.contracts.chat_api import ChatRequest, Message
-from tests.support.chat_api import LIMITS, Api, make_service
+from tests.support.chat_api import (
+    LIMITS,
+    Api,
+    chat_model_by_input,
+    make_service,
+    settings_serving,
+)
 
 HELLO = {"messages": [{"role": "user", "content": "hello"}]}
 
@@ -199,7 +205,12 @@ def test_a_body_above_a_stage_limit_is_400_naming_field_limit_and_value(
 
 
 def test_a_body_at_every_limit_is_served(chat_api: Api) -> None:
-    # Given a body exactly at the per-block, stop-sequence and image limits
+    # Given a model that takes images, and a body exactly at the per-block, stop-sequence
+    # and image limits
+    model_id = chat_model_by_input("image", accepts=True)
+    if model_id is None:
+        pytest.skip("the catalog has no streaming chat model with image input")
+    chat_api.use(settings_serving(model_id))
     payload = {
         "messages": [
             {

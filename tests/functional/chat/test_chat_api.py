@@ -7,7 +7,13 @@ import pytest
 from handlers import chat as chat_handler
 from kit_runtime.chat import ChatService
 from tests.fakes import Reply
-from tests.support.chat_api import Api, catalog, make_settings
+from tests.support.chat_api import (
+    Api,
+    catalog,
+    chat_model_by_input,
+    make_settings,
+    settings_serving,
+)
 
 HELLO = {"messages": [{"role": "user", "content": "hello there model"}]}
 
@@ -62,7 +68,12 @@ def test_default_tier_and_explicit_model_and_parameters(chat_api: Api) -> None:
 
 
 def test_an_image_block_reaches_bedrock_as_the_same_bytes(chat_api: Api) -> None:
-    # Given a user message with a text and a small PNG-labelled image (base64 in JSON)
+    # Given a model that takes images, and a user message with a text and a small
+    # PNG-labelled image (base64 in JSON)
+    model_id = chat_model_by_input("image", accepts=True)
+    if model_id is None:
+        pytest.skip("the catalog has no streaming chat model with image input")
+    chat_api.use(settings_serving(model_id))
     image = {"format": "png", "source": {"bytes": "iVBORw0KGgo="}}
     body = {
         "messages": [{"role": "user", "content": [{"text": "what is this?"}, {"image": image}]}]

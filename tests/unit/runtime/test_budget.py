@@ -8,12 +8,20 @@ import pytest
 from botocore.exceptions import (
     ClientError,
     ConnectionClosedError,
+    ConnectTimeoutError,
     EndpointConnectionError,
+    ProxyConnectionError,
     ReadTimeoutError,
+    SSLError,
 )
 
 from kit_runtime import errors
-from kit_runtime.bedrock import RETRYABLE_CODES, current_attempt_read_timeout, invoke
+from kit_runtime.bedrock import (
+    RETRYABLE_CODES,
+    current_attempt_read_timeout,
+    invoke,
+    map_error,
+)
 from kit_runtime.budget import (
     MIN_ATTEMPT_READ_SECONDS,
     Deadline,
@@ -164,6 +172,66 @@ def test_a_connection_that_never_opened_is_retried() -> None:
     assert run(clock, op) == {"ok": "yes"} and op.calls == 2
 
 
+NEVER_SENT_FAILURES = [
+    EndpointConnectionError(endpoint_url="https://bedrock"),
+    ConnectTimeoutError(endpoint_url="https://bedrock"),
+    ProxyConnectionError(proxy_url="http://proxy:3128"),
+]
+
+
+@pytest.mark.parametrize("failure", NEVER_SENT_FAILURES, ids=lambda e: type(e).__name__)
+def test_a_connection_failure_before_sending_is_retried(failure: Exception) -> None:
+    # Given one failure to connect (nothing reached Bedrock), then an answer
+    clock = Clock()
+    op = Script(clock, failure)
+    # When invoked, Then a second attempt after a backoff gets the answer
+    assert run(clock, op) == {"ok": "yes"}
+    assert op.calls == 2 and len(clock.sleeps) == 1
+
+
+def test_connect_timeouts_on_every_attempt_end_in_a_503_with_retry_after() -> None:
+    # Given every attempt times out while connecting
+    clock = Clock()
+    op = Script(clock, *[ConnectTimeoutError(endpoint_url="https://bedrock")] * 10)
+    # When invoked
+    with pytest.raises(errors.KitError) as info:
+        run(clock, op)
+    # Then every attempt is made, and the caller gets 503 model_unavailable to retry later
+    assert op.calls == BUDGET.max_attempts
+    assert (info.value.status, info.value.code) == (503, "model_unavailable")
+    assert int(info.value.headers["Retry-After"]) >= 1
+
+
+def test_connect_timeouts_stop_when_no_attempt_fits_the_deadline() -> None:
+    # Given connect timeouts that each take the whole connect timeout, and attempts to spare
+    clock = Clock()
+    budget = BUDGET.model_copy(update={"max_attempts": 1_000})
+    failures = [ConnectTimeoutError(endpoint_url="https://bedrock")] * 1_000
+    op = Script(clock, *failures, takes=budget.connect_timeout_seconds)
+    # When invoked, Then the loop answers 503 (or 504) before the deadline
+    with pytest.raises((errors.UpstreamUnavailable, errors.DeadlineExceeded)):
+        run(clock, op, budget=budget)
+    deadline_at = NOW + (budget.integration_timeout_ms - budget.safety_margin_ms) / 1000
+    assert 1 < op.calls < budget.max_attempts and clock.now <= deadline_at
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        *NEVER_SENT_FAILURES,
+        SSLError(endpoint_url="https://bedrock", error="handshake failed"),
+        ConnectionClosedError(endpoint_url="https://bedrock"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_every_transport_failure_maps_to_a_503_also_mid_stream(failure: Exception) -> None:
+    # Given a transport failure (as the streaming path sees it, outside the retry loop)
+    # When mapped, Then it is a 503 with Retry-After, never an unmapped 500
+    mapped = map_error(failure, retry_after_s=3)
+    assert mapped is not None and (mapped.status, mapped.code) == (503, "model_unavailable")
+    assert mapped.headers == {"Retry-After": "3"}
+
+
 @pytest.mark.parametrize(
     "failure,status",
     [
@@ -175,6 +243,8 @@ def test_a_connection_that_never_opened_is_retried() -> None:
         (client_error("ServiceQuotaExceededException"), 429),
         (ReadTimeoutError(endpoint_url="https://bedrock"), 504),
         (ConnectionClosedError(endpoint_url="https://bedrock"), 503),
+        # TLS can also fail while reading the answer, after the request was sent.
+        (SSLError(endpoint_url="https://bedrock", error="bad record mac"), 503),
     ],
 )
 def test_failures_that_may_have_run_the_model_are_not_retried(
