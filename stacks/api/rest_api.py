@@ -169,9 +169,10 @@ class KitRestApi(Construct):
         acknowledge(
             self.api,
             "AwsSolutions-APIG3",
-            "WAF is attached by the hardening issue; this API accepts only SigV4-signed "
-            "IAM callers and is throttled per stage, so anonymous floods are rejected before "
-            "Lambda.",
+            "Every method requires SigV4-signed IAM callers, so API Gateway refuses anonymous "
+            "requests before any integration runs, and stage throttling bounds signed ones; "
+            "a WAF web ACL (billed per ACL, rule and request) is a prod option of the "
+            "hardening work, not a default.",
         )
         acknowledge(
             self.api,

@@ -33,12 +33,30 @@ _CDK_KEY = re.compile(
 )
 
 
+# Tag keys the kit sets itself (stacks/core/tags.py) and the prefix AWS reserves.
+RESERVED_TAG_KEYS = ("stage", "team", "cost-center")
+
+
 class Tags(Strict):
     """Cost-allocation tags put on every resource of the stage."""
 
     team: TagValue
     cost_center: TagValue
     extra: dict[TagKey, TagValue] = {}
+
+
+def tag_problems(prefix: str, tags: Tags) -> list[str]:
+    """``extra`` may not override the kit's own tags nor use the ``aws:`` prefix AWS keeps."""
+    return [
+        f"{prefix}.tags.extra.{key}: is not allowed: "
+        + (
+            "keys starting with 'aws:' are reserved by AWS"
+            if key.lower().startswith("aws:")
+            else f"the kit sets {key!r} itself (tags.team, tags.cost_center, the stage name)"
+        )
+        for key in tags.extra
+        if key.lower().startswith("aws:") or key in RESERVED_TAG_KEYS
+    ]
 
 
 class StageConfig(Strict):
@@ -154,6 +172,7 @@ def semantic_problems(
     problems += api_problems(prefix, stage.api)
     problems += runtime_problems(prefix, stage.runtime, stage.api.integration_timeout_seconds)
     problems += guardrail_problems(prefix, stage.guardrail)
+    problems += tag_problems(prefix, stage.tags)
     specs = [spec for ref in stage.models if (spec := catalog.get(ref.id)) is not None]
     problems += model_access_problems(prefix, stage.model_access, specs)
     return problems

@@ -204,3 +204,10 @@ def test_tags_must_be_ascii_as_bedrock_requires(where: str) -> None:
     else:
         stage["tags"]["extra"] = {"owner": "チーム"}
     assert f"stages.{NAME}.tags." in problems(stage)
+
+
+@pytest.mark.parametrize("key", ["stage", "cost-center", "aws:owner"])
+def test_extra_tags_cannot_override_the_kits_own_or_use_aws_prefix(key: str) -> None:
+    stage = base()
+    stage["tags"]["extra"] = {key: "x"}
+    assert f"stages.{NAME}.tags.extra.{key}: is not allowed" in problems(stage)
