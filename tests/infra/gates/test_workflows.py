@@ -24,7 +24,7 @@ WORKFLOWS = {path.name: path for path in wf.workflow_files()}
 
 
 @pytest.fixture(scope="module")
-def loaded() -> dict[str, dict[str, Any]]:
+def loaded() -> dict[str, dict[Any, Any]]:
     return {name: wf.load(path) for name, path in WORKFLOWS.items()}
 
 
@@ -71,7 +71,7 @@ def test_given_a_broken_workflow_when_actionlint_reads_it_then_it_reports_each_f
 
 
 def test_given_the_workflows_when_they_run_make_then_every_target_exists_in_the_makefile(
-    loaded: dict[str, dict[str, Any]],
+    loaded: dict[str, dict[Any, Any]],
 ) -> None:
     # Given the Makefile's targets
     targets = wf.makefile_targets(wf.ROOT / "Makefile")
@@ -93,7 +93,7 @@ def test_given_a_step_calling_an_unknown_target_when_checked_then_it_is_reported
 
 
 def test_given_the_workflows_when_actions_are_used_then_each_is_pinned_to_a_commit_sha(
-    loaded: dict[str, dict[str, Any]],
+    loaded: dict[str, dict[Any, Any]],
 ) -> None:
     # Given every action the workflows use
     used = [
@@ -129,7 +129,7 @@ def test_given_a_uses_reference_when_checked_then_only_a_full_sha_counts_as_pinn
 
 
 def test_given_the_workflows_when_permissions_are_read_then_no_job_holds_more_than_it_needs(
-    loaded: dict[str, dict[str, Any]],
+    loaded: dict[str, dict[Any, Any]],
 ) -> None:
     # Given each workflow / Then the top level grants nothing and each job only what it uses
     assert {name: wf.permission_problems(doc) for name, doc in loaded.items()} == {
@@ -168,7 +168,7 @@ def test_given_a_role_job_without_an_oidc_token_when_checked_then_it_is_reported
 
 @pytest.mark.parametrize(("workflow", "target"), [("pr.yml", "diff"), ("deploy.yml", "deploy")])
 def test_given_no_role_for_a_stage_when_the_job_runs_then_it_passes_with_a_notice(
-    loaded: dict[str, dict[str, Any]], workflow: str, target: str
+    loaded: dict[str, dict[Any, Any]], workflow: str, target: str
 ) -> None:
     # Given the job that assumes a stage's role
     job = _job_running(loaded[workflow], target)
@@ -186,7 +186,7 @@ def test_given_no_role_for_a_stage_when_the_job_runs_then_it_passes_with_a_notic
 
 
 def test_given_the_deploy_workflow_when_stages_deploy_then_one_at_a_time_in_config_order(
-    loaded: dict[str, dict[str, Any]],
+    loaded: dict[str, dict[Any, Any]],
 ) -> None:
     deploy = loaded["deploy.yml"]
     # Given the job that runs `make deploy`
@@ -210,7 +210,7 @@ def test_given_the_deploy_workflow_when_stages_deploy_then_one_at_a_time_in_conf
 
 
 def test_given_the_pr_workflow_when_it_runs_then_every_stage_is_synthesized_and_diffed(
-    loaded: dict[str, dict[str, Any]],
+    loaded: dict[str, dict[Any, Any]],
 ) -> None:
     pr = loaded["pr.yml"]
     # Given the pull-request workflow
