@@ -19,7 +19,8 @@ export AWS_EC2_METADATA_DISABLED ?= true
 export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: install synth test test-unit lint typecheck format bench bootstrap diff deploy destroy preflight clean
+.PHONY: install synth test test-unit lint typecheck format bench bootstrap diff deploy destroy preflight \
+	pipeline-bootstrap clean
 
 install: .venv/.installed node_modules/.installed
 
@@ -97,5 +98,16 @@ destroy: install
 	@$(PREFLIGHT) --command="make destroy"
 	$(CDK_RUN) destroy $(CDK_STACKS) $(CDK_FLAGS) || $(PREFLIGHT) --command="make destroy" --cli-failed
 
+# --- The CI/CD roles: GitHub's OIDC provider and per-stage deploy and diff roles ---------------
+# A separate CDK app (app_pipeline.py) over the same cdk.json: `context.pipeline` names the
+# repository; one stack per account, for the stages of the credentials' account (README, CI/CD).
+PIPELINE_RUN = cdk --no-notices --app "$(CURDIR)/.venv/bin/python app_pipeline.py" \
+	--output cdk.out.pipeline
+
+pipeline-bootstrap: install
+	@$(PREFLIGHT) --command="make pipeline-bootstrap"
+	$(PIPELINE_RUN) deploy --require-approval $(APPROVAL) $(CDK_FLAGS) \
+		|| $(PREFLIGHT) --command="make pipeline-bootstrap" --cli-failed
+
 clean:
-	rm -rf cdk.out .pytest_cache .ruff_cache
+	rm -rf cdk.out cdk.out.pipeline .pytest_cache .ruff_cache

@@ -26,7 +26,7 @@ TagValue = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[a-zA-Z
 TagKey = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[a-zA-Z0-9\s._:/=+@-]*$")]
 
 # Context keys the kit reads; everything else must belong to the CDK itself.
-KIT_CONTEXT_KEYS = ("stages", "stage")
+KIT_CONTEXT_KEYS = ("stages", "stage", "pipeline")
 _CDK_KEY = re.compile(
     r"^(@aws-cdk/|aws:cdk:|aws-cdk:|cdk-|acknowledged-issue-numbers$|cli-telemetry$"
     r"|[a-z0-9-]+:account=)"
