@@ -27,7 +27,9 @@ MAX_OWNER, MAX_NAME = 39, 100
 # The kit's restriction for environment names: they go verbatim into the OIDC `sub` claim the
 # trust policy compares with StringEquals, so characters IAM treats specially are refused.
 ENVIRONMENT = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
-OIDC_PROVIDER_ARN = r"^arn:aws(-[a-z]+)*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$"
+OIDC_PROVIDER_ARN = (
+    r"^arn:aws(-[a-z]+)*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$"
+)
 _ACCOUNT = re.compile(r"^\d{12}$")
 
 

@@ -95,3 +95,25 @@ def test_no_principal_may_invoke_without_the_stage_guardrail(any_stage: Synthesi
             value = render(condition.get("bedrock:GuardrailIdentifier", ""))
             assert "Guardrail" in value and "Version" in value, (lid, st)
     assert found >= 1
+
+
+def test_pipeline_bootstrap_passes_the_iam_walk() -> None:
+    # Given the pipeline bootstrap of a test-owned config (make pipeline-bootstrap)
+    from tests.support.pipeline import pipeline_context, synth_pipeline
+
+    template = synth_pipeline(pipeline_context()).template
+    walked = 0
+    for lid, st in statements(template):
+        walked += 1
+        actions = [a.lower() for a in as_list(st.get("Action", []))]
+        # Then no statement grants a wildcard action or names a wildcard resource
+        assert not any("*" in a for a in actions) and "NotAction" not in st, (lid, st)
+        assert all("*" not in render(r) for r in as_list(st.get("Resource", []))), (lid, st)
+    # And every trust policy is web identity bound to an exact audience and subject
+    for lid, res in template["Resources"].items():
+        if res["Type"] != "AWS::IAM::Role":
+            continue
+        for st in res["Properties"]["AssumeRolePolicyDocument"]["Statement"]:
+            claims = st["Condition"]["StringEquals"]
+            assert {k.rsplit(":", 1)[1] for k in claims} == {"aud", "sub"}, (lid, st)
+    assert walked > 0
