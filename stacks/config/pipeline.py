@@ -114,7 +114,9 @@ def load_pipeline(context: Mapping[str, Any], env: Mapping[str, str]) -> Pipelin
         if found:
             continue
         resolved.append(
-            PipelineStage(name, account or "", str(region), config.environments.get(name, name))
+            PipelineStage(
+                str(name), account or "", str(region), config.environments.get(name, str(name))
+            )
         )
     if problems:
         raise ConfigError(problems)
