@@ -115,7 +115,9 @@ def api_url(session: botocore.session.Session, region: str, stack: str) -> str:
                 f"stack {stack} does not exist in {region} for these credentials: deploy it "
                 "(make deploy STAGE=<name>) or use the account's profile (PROFILE=<profile>)"
             ) from None
-        raise ClientProblem(f"CloudFormation DescribeStacks {stack} ({region}): {message}") from None
+        raise ClientProblem(
+            f"CloudFormation DescribeStacks {stack} ({region}): {message}"
+        ) from None
     except BotoCoreError as error:  # expired SSO token, no network, ...
         raise ClientProblem(
             f"CloudFormation DescribeStacks {stack} ({region}): {error}\n"
@@ -152,9 +154,7 @@ class SignedApi:
         credentials = self.session.get_credentials()
         if credentials is None:
             raise ClientProblem("no AWS credentials found (run `make preflight`)")
-        SigV4Auth(credentials.get_frozen_credentials(), SERVICE, self.region).add_auth(
-            aws_request
-        )
+        SigV4Auth(credentials.get_frozen_credentials(), SERVICE, self.region).add_auth(aws_request)
         prepared = aws_request.prepare()
         http_request = urllib.request.Request(
             url, data=data, method=method, headers=dict(prepared.headers.items())
@@ -313,11 +313,15 @@ def table(checks: Sequence[Check]) -> str:
     header = ("check", "expected", "got", "result")
     rows = [(c.name, c.expected, c.got, "ok" if c.passed else "MISS") for c in checks]
     widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    title = "  ".join(cell.ljust(w) for cell, w in zip(header, widths)).rstrip()
+
+    def line(row: Sequence[str]) -> str:
+        return "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+
     missed = sum(not c.passed for c in checks)
     verdict = f"{len(checks) - missed}/{len(checks)} checks passed"
-    return "\n".join([title, *lines, verdict + (f", {missed} missed" if missed else "")])
+    return "\n".join(
+        [line(header), *map(line, rows), verdict + (f", {missed} missed" if missed else "")]
+    )
 
 
 # --- Command line -------------------------------------------------------------------------------

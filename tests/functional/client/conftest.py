@@ -34,7 +34,9 @@ class Deployed:
             **credentials_env(),
             "AWS_ENDPOINT_URL_CLOUDFORMATION": self.cloudformation.endpoint_url,
             # A region the client must not use: the stage's own comes from its config.
-            "AWS_DEFAULT_REGION": "ap-southeast-2" if self.region != "ap-southeast-2" else "eu-west-1",
+            "AWS_DEFAULT_REGION": "ap-southeast-2"
+            if self.region != "ap-southeast-2"
+            else "eu-west-1",
         }
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from kit_runtime.contracts.common import Tier
 from stacks.tools.client import main
 from tests.fakes import Reply
 from tests.functional.client.conftest import STAGE, Deployed
@@ -45,7 +46,7 @@ def test_given_a_deployed_stage_when_called_then_the_signed_answer_is_printed(
 def test_given_a_body_when_called_then_it_is_sent_as_given(
     deployed: Deployed, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    tier = "deep"
+    tier: Tier = "deep"
     body = {"tier": tier, "messages": [{"role": "user", "content": "one two three"}]}
 
     status = run_call(deployed, f"--body={json.dumps(body)}", "--raw")
@@ -152,12 +153,24 @@ def test_given_a_profile_when_make_call_runs_then_its_credentials_sign_the_reque
     deployed.api.server.enqueue(Reply.text("from make"))
 
     done = subprocess.run(
-        ["make", "-s", "call", f"STAGE={STAGE}", f"CDK_JSON={deployed.cdk_json}",
-         "PROFILE=client-test", "MESSAGE=it's \"quoted\""],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
+        [
+            "make",
+            "-s",
+            "call",
+            f"STAGE={STAGE}",
+            f"CDK_JSON={deployed.cdk_json}",
+            "PROFILE=client-test",
+            'MESSAGE=it\'s "quoted"',
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
     assert done.returncode == 0, done.stderr
     assert "from make" in done.stdout
     sent = deployed.api.server.requests[-1].body["messages"][0]["content"][0]["text"]
-    assert sent == "it's \"quoted\""
+    assert sent == 'it\'s "quoted"'
