@@ -80,8 +80,10 @@ def signature_problem(
     signed = match["signed"].split(";")
     if "host" not in signed:
         return "host is not signed"
+    if any(h != "host" and h not in lower for h in signed):
+        return "a signed header is missing"
     request = AWSRequest(
-        method=method, url=url, data=body, headers={h: lower.get(h, "") for h in signed}
+        method=method, url=url, data=body, headers={h: lower[h] for h in signed if h in lower}
     )
     request.context["timestamp"] = stamp
     signer = SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY, SESSION_TOKEN), service, region)
