@@ -20,7 +20,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
 .PHONY: install synth test test-unit lint typecheck format bench bootstrap diff deploy destroy preflight \
-	pipeline-bootstrap clean
+	pipeline-bootstrap call smoke clean
 
 install: .venv/.installed node_modules/.installed
 
@@ -108,6 +108,21 @@ pipeline-bootstrap: install
 	@$(PREFLIGHT) --command="make pipeline-bootstrap"
 	$(PIPELINE_RUN) deploy --require-approval $(APPROVAL) $(CDK_FLAGS) \
 		|| $(PREFLIGHT) --command="make pipeline-bootstrap" --cli-failed
+
+# --- Call a deployed stage: SigV4-signed with your credential chain (stacks/tools/client.py) ----
+# make call STAGE=dev [MESSAGE="Hello"] [BODY='{"tier": "fast", "messages": [...]}'] [PROFILE=p]
+# make smoke STAGE=dev [PROFILE=p]
+# BODY, MESSAGE and PROFILE reach the client through the environment, so quotes survive as typed.
+CDK_JSON ?= $(CURDIR)/cdk.json
+export BODY MESSAGE PROFILE
+CLIENT = $(CURDIR)/.venv/bin/python -m stacks.tools.client --stage=$(STAGE) \
+	--cdk-json=$(CDK_JSON) --profile="$${PROFILE:-}"
+
+call: install
+	@$(CLIENT) call --body="$${BODY:-}" --message="$${MESSAGE:-}"
+
+smoke: install
+	@$(CLIENT) smoke
 
 clean:
 	rm -rf cdk.out cdk.out.pipeline .pytest_cache .ruff_cache

@@ -1,0 +1,269 @@
+"""A local stand-in for a deployed stage: CloudFormation's outputs and a SigV4-checking API.
+
+:class:`SignedFront` plays API Gateway with IAM auth in front of the real chat handler: it
+recomputes each request's SigV4 signature with botocore's signer from the test credentials and
+answers 403 in the kit's error shape when the ``Authorization`` header is missing or differs;
+signed requests reach :func:`handlers.chat.handler` (through :class:`tests.support.chat_api.Api`)
+as a REST proxy event, the handler calling the local Bedrock wire server.
+
+:class:`FakeCloudFormation` answers ``DescribeStacks`` with the outputs it is given and records
+the region each call was signed for (point a client at it with
+``AWS_ENDPOINT_URL_CLOUDFORMATION``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from tests.support.chat_api import Api
+
+ACCESS_KEY = "AKIACLIENTTESTKEY000"
+SECRET_KEY = "client-test-secret"
+SESSION_TOKEN = "client-test-session-token"
+
+_AUTH = re.compile(
+    r"^AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/"
+    r"(?P<service>[^/]+)/aws4_request, SignedHeaders=(?P<signed>[^,]+), "
+    r"Signature=(?P<sig>[0-9a-f]+)$"
+)
+_SIGV4_TIMESTAMP = "%Y%m%dT%H%M%SZ"
+
+
+def credentials_env() -> dict[str, str]:
+    """Environment variables giving a child (or botocore) the test credentials, nothing else."""
+    return {
+        "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+        "AWS_SESSION_TOKEN": SESSION_TOKEN,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_MAX_ATTEMPTS": "1",
+    }
+
+
+def signature_problem(
+    method: str, url: str, headers: dict[str, str], body: bytes, *, region: str, service: str
+) -> str | None:
+    """Why the request's SigV4 signature is not the one botocore computes, or ``None``.
+
+    The signature is recomputed over the headers the request says it signed, with the test
+    credentials, the request's own ``x-amz-date`` and the expected ``region`` and ``service``.
+    """
+    lower = {k.lower(): v for k, v in headers.items()}
+    match = _AUTH.match(lower.get("authorization", ""))
+    if match is None:
+        return "missing or malformed Authorization header"
+    if match["key"] != ACCESS_KEY:
+        return f"signed with access key {match['key']}, not the caller's"
+    if (match["region"], match["service"]) != (region, service):
+        return f"signed for {match['region']}/{match['service']}, expected {region}/{service}"
+    stamp = lower.get("x-amz-date", "")
+    try:
+        when = datetime.strptime(stamp, _SIGV4_TIMESTAMP).replace(tzinfo=UTC)
+    except ValueError:
+        return f"bad x-amz-date {stamp!r}"
+    if abs(datetime.now(UTC) - when) > timedelta(minutes=5):
+        return "x-amz-date is more than 5 minutes off"
+    if lower.get("x-amz-security-token") != SESSION_TOKEN:
+        return "the session token is missing"
+    signed = match["signed"].split(";")
+    if "host" not in signed:
+        return "host is not signed"
+    if any(h != "host" and h not in lower for h in signed):
+        return "a signed header is missing"
+    request = AWSRequest(
+        method=method, url=url, data=body, headers={h: lower[h] for h in signed if h in lower}
+    )
+    request.context["timestamp"] = stamp
+    signer = SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY, SESSION_TOKEN), service, region)
+    canonical = signer.canonical_request(request)
+    expected = signer.signature(signer.string_to_sign(request, canonical), request)
+    return None if expected == match["sig"] else "signature does not match"
+
+
+class _Server:
+    """A threaded HTTP server on 127.0.0.1 serving one handler class."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        # A short poll interval: shutdown waits for one, and every test stops two servers.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+
+    @property
+    def endpoint_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One request the front received and what it did with it."""
+
+    method: str
+    path: str
+    status: int
+    refused: str | None
+
+
+class SignedFront:
+    """API Gateway with IAM auth, for one stage (``/<stage>/...``), in front of ``api``."""
+
+    def __init__(self, api: Api, *, stage: str, region: str) -> None:
+        self.api = api
+        self.stage = stage
+        self.region = region
+        self.seen: list[Seen] = []
+        self._server = _Server(_front_handler(self))
+
+    @property
+    def url(self) -> str:
+        """The ``ApiUrl`` output a deployed stage would have."""
+        return f"{self._server.endpoint_url}/{self.stage}/"
+
+    def __enter__(self) -> SignedFront:
+        self._server.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._server.stop()
+
+
+def _front_handler(front: SignedFront) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length") or 0))
+            url = f"http://{self.headers.get('host', '')}{self.path}"
+            headers = dict(self.headers.items())
+            problem = signature_problem(
+                self.command, url, headers, body, region=front.region, service="execute-api"
+            )
+            path = urlsplit(self.path).path
+            prefix = f"/{front.stage}"
+            if problem is not None:
+                status, payload = 403, _gateway_error("INVALID_SIGNATURE", problem)
+            elif not path.startswith(prefix + "/"):
+                status, payload = 403, _gateway_error("MISSING_AUTHENTICATION_TOKEN", "no route")
+            else:
+                reply = front.api.call(
+                    self.command,
+                    path[len(prefix) :],
+                    raw=body.decode() if body else None,
+                    headers={k.lower(): v for k, v in headers.items()},
+                )
+                status, payload = reply.status, reply.body
+            front.seen.append(Seen(self.command, path, status, problem))
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            """Silence the per-request log line."""
+
+    return Handler
+
+
+def _gateway_error(code: str, message: str) -> dict[str, Any]:
+    # The shape of the kit's gateway responses (stacks/api/rest_api.py ERROR_TEMPLATE).
+    return {"error": {"code": code, "message": message}, "request_id": "front"}
+
+
+class FakeCloudFormation:
+    """``DescribeStacks`` for the stacks it is given (name -> outputs); others do not exist."""
+
+    def __init__(self, stacks: dict[str, dict[str, str]]) -> None:
+        self.stacks = stacks
+        self.regions: list[str] = []
+        self._server = _Server(_cloudformation_handler(self))
+
+    @property
+    def endpoint_url(self) -> str:
+        return self._server.endpoint_url
+
+    def __enter__(self) -> FakeCloudFormation:
+        self._server.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._server.stop()
+
+
+def _cloudformation_handler(fake: FakeCloudFormation) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            length = int(self.headers.get("content-length") or 0)
+            form = dict(parse_qsl(self.rfile.read(length).decode()))
+            match = _AUTH.match(self.headers.get("authorization", ""))
+            fake.regions.append(match["region"] if match else "")
+            name = form.get("StackName", "")
+            if form.get("Action") != "DescribeStacks" or name not in fake.stacks:
+                text = (
+                    "<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code>"
+                    f"<Message>Stack with id {name} does not exist</Message></Error>"
+                    "<RequestId>fake</RequestId></ErrorResponse>"
+                )
+                self._send(400, text)
+                return
+            outputs = "".join(
+                f"<member><OutputKey>{k}</OutputKey><OutputValue>{v}</OutputValue></member>"
+                for k, v in fake.stacks[name].items()
+            )
+            self._send(
+                200,
+                '<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/">'
+                f"<DescribeStacksResult><Stacks><member><StackName>{name}</StackName>"
+                "<StackId>arn:aws:cloudformation:xx:111111111111:stack/x/1</StackId>"
+                "<CreationTime>2026-11-30T00:00:00Z</CreationTime>"
+                "<StackStatus>CREATE_COMPLETE</StackStatus>"
+                f"<Outputs>{outputs}</Outputs></member></Stacks></DescribeStacksResult>"
+                "<ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata>"
+                "</DescribeStacksResponse>",
+            )
+
+        def _send(self, status: int, text: str) -> None:
+            data = text.encode()
+            self.send_response(status)
+            self.send_header("content-type", "text/xml")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            """Silence the per-request log line."""
+
+    return Handler
