@@ -30,9 +30,6 @@ from typing import Any
 import botocore.session
 from botocore.exceptions import BotoCoreError
 
-from stacks.config.base import ConfigError
-from stacks.config.project import chosen_stage
-
 # Every stack of a stage carries this tag (see cost_tags): it tells which stage an assembly holds.
 STAGE_TAG = "stage"
 
@@ -134,6 +131,11 @@ def default_stage(cdk_json: Path) -> str:
     PreflightError
         When the file cannot be read or its ``kit`` block is invalid.
     """
+    # The config package reads the runtime's contracts (lambda/), as app.py arranges.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lambda"))
+    from stacks.config.base import ConfigError
+    from stacks.config.project import chosen_stage
+
     try:
         context = json.loads(cdk_json.read_text(encoding="utf-8")).get("context", {})
         return chosen_stage(context)
