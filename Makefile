@@ -23,7 +23,7 @@ export AWS_EC2_METADATA_DISABLED ?= true
 export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: install synth test test-unit lint typecheck format bench bootstrap diff deploy destroy preflight clean
+.PHONY: install config synth test test-unit lint typecheck format bench bootstrap diff deploy destroy preflight clean
 
 install: .venv/.installed node_modules/.installed
 
@@ -38,6 +38,10 @@ $(UV):
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-fund --no-audit --loglevel=error
 	touch $@
+
+# What the stage resolves to (kit name, stacks, region, models, guardrail), from cdk.json alone.
+config: install
+	@$(CURDIR)/.venv/bin/python -m stacks.tools.show_config --stage="$(STAGE)"
 
 synth: install
 	npx cdk synth --quiet --no-notices $(STAGE_CONTEXT)
