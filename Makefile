@@ -1,9 +1,13 @@
 # Two commands on a fresh machine (python3 + node/npm, no AWS credentials):
 #   make synth [STAGE=name]   installs what it needs, synthesizes the stage into cdk.out/
+#                             (no STAGE: the stage cdk.json names in kit.default_stage)
 #   make test                 installs what it needs, runs lint, type checks and every test
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
-STAGE ?= dev
+# Empty: the app and the preflight use kit.default_stage from cdk.json (the config holds the
+# default, not the Makefile); `-c stage=` is passed only when STAGE is set.
+STAGE ?=
+STAGE_CONTEXT = $(if $(STAGE),-c stage=$(STAGE))
 UV_VERSION := 0.13.8
 TOOLS := $(CURDIR)/.build/tools
 UV := $(TOOLS)/bin/uv
@@ -19,8 +23,8 @@ export AWS_EC2_METADATA_DISABLED ?= true
 export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: install synth test test-unit lint typecheck format bench bootstrap diff deploy destroy preflight \
-	pipeline-bootstrap call smoke clean
+.PHONY: install config synth test test-unit lint typecheck format bench bootstrap diff deploy destroy \
+	preflight pipeline-bootstrap call smoke clean
 
 install: .venv/.installed node_modules/.installed
 
@@ -36,9 +40,13 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-fund --no-audit --loglevel=error
 	touch $@
 
+# What the stage resolves to (kit name, stacks, region, models, guardrail), from cdk.json alone.
+config: install
+	@$(CURDIR)/.venv/bin/python -m stacks.tools.show_config --stage="$(STAGE)"
+
 synth: install
-	npx cdk synth --quiet --no-notices -c stage=$(STAGE)
-	@echo "synthesized stage '$(STAGE)' into cdk.out/"
+	npx cdk synth --quiet --no-notices $(STAGE_CONTEXT)
+	@echo "synthesized stage '$(or $(STAGE),<kit.default_stage>)' into cdk.out/"
 
 test: lint typecheck
 	$(UV) run --frozen pytest
@@ -73,9 +81,9 @@ CDK_FLAGS ?=
 # A cloud assembly that `make synth STAGE=<same>` wrote (e.g. a CI artifact): used as is.
 ASSEMBLY ?=
 CDK_APP = $(if $(ASSEMBLY),--app $(ASSEMBLY))
-CDK_RUN = cdk --no-notices -c stage=$(STAGE) $(CDK_APP)
+CDK_RUN = cdk --no-notices $(STAGE_CONTEXT) $(CDK_APP)
 # Checks credentials (no network call) and ASSEMBLY before the CLI runs; explains a CLI failure.
-PREFLIGHT = $(CURDIR)/.venv/bin/python -m stacks.tools.preflight --stage=$(STAGE) \
+PREFLIGHT = $(CURDIR)/.venv/bin/python -m stacks.tools.preflight --stage="$(STAGE)" \
 	$(if $(ASSEMBLY),--assembly=$(ASSEMBLY)) --cdk-flags="$(CDK_FLAGS)"
 
 preflight: install

@@ -31,7 +31,9 @@ class KitStage(Stage):
 
     def __init__(self, scope: Construct, *, plan: StagePlan) -> None:
         super().__init__(
-            scope, stage_id(plan.name), env=Environment(account=plan.account, region=plan.region)
+            scope,
+            stage_id(plan.kit_name, plan.name),
+            env=Environment(account=plan.account, region=plan.region),
         )
         CrossStackReferences.of(self).consume(ReferenceStrength.WEAK)
         what = f"bedrock-cdk-kit {plan.name}"

@@ -57,8 +57,10 @@ def synthesized(kind: str, name: str) -> Synthesized:
     """The stage ``name`` of ``kind`` (``test`` or ``shipped``), synthesized once per run."""
     key = (kind, name)
     if key not in _CACHE:
-        stages = TEST_STAGES if kind == "test" else SHIPPED_STAGES
-        _CACHE[key] = synthesize(name, stages)
+        if kind == "test":
+            _CACHE[key] = synthesize(name, TEST_STAGES)
+        else:  # the fork's own name too (kit.name), as `make synth` would use it
+            _CACHE[key] = synthesize(name, SHIPPED_STAGES, kit=CDK_CONTEXT.get("kit"))
     return _CACHE[key]
 
 

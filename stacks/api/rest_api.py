@@ -61,7 +61,7 @@ class KitRestApi(Construct):
         self.api = apigw.RestApi(
             self,
             "Api",
-            rest_api_name=resource_name(plan.name, "api", max_length=128),
+            rest_api_name=resource_name(plan.kit_name, plan.name, "api", max_length=128),
             description=f"bedrock-cdk-kit API ({plan.name})",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             cloud_watch_role=True,

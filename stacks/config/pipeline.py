@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import Field, ValidationError
 
 from stacks.config.base import ConfigError, Strict, describe, show
+from stacks.config.project import load_kit_config
 from stacks.config.stage import check_context_keys
 
 # GitHub's naming rules as the kit enforces them (unverified against GitHub's docs, checked
@@ -61,6 +62,8 @@ class PipelinePlan:
     oidc_provider_arn: str | None
     stages: tuple[PipelineStage, ...]
     skipped: tuple[str, ...]
+    kit_name: str = "kit"
+    """The kit's name (``kit.name``): the bootstrap stack and its roles carry it."""
 
 
 def load_pipeline(context: Mapping[str, Any], env: Mapping[str, str]) -> PipelinePlan:
@@ -139,7 +142,10 @@ def load_pipeline(context: Mapping[str, Any], env: Mapping[str, str]) -> Pipelin
                 "provider or remove the key to create one"
             ]
         )
-    return PipelinePlan(config.repository, account, chosen[0].region, arn, chosen, skipped)
+    kit_name = load_kit_config(context).name
+    return PipelinePlan(
+        config.repository, account, chosen[0].region, arn, chosen, skipped, kit_name
+    )
 
 
 def _repository_problems(repository: str) -> list[str]:

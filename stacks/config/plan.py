@@ -14,6 +14,7 @@ from typing import Any
 from kit_runtime.contracts.chat import RequestLimits, TimeBudget
 from stacks.catalog import Catalog, ModelSpec, load_catalog
 from stacks.config.models import ModelRef
+from stacks.config.project import KitConfig, load_kit_config, metrics_namespace
 from stacks.config.stage import StageConfig, load_stage_config
 
 
@@ -45,10 +46,20 @@ class StagePlan:
     config: StageConfig
     catalog: Catalog
     warnings: tuple[str, ...] = field(default=())
+    kit: KitConfig = field(default_factory=KitConfig)
 
     @property
     def name(self) -> str:
         return self.config.name
+
+    @property
+    def kit_name(self) -> str:
+        """The fork's name (``kit.name``): prefixes every stack and resource name."""
+        return self.kit.name
+
+    @property
+    def metrics_namespace(self) -> str:
+        return metrics_namespace(self.kit.name)
 
     @property
     def region(self) -> str:
@@ -101,4 +112,5 @@ def load_plan(
     catalog = catalog or load_catalog()
     warnings: list[str] = []
     config = load_stage_config(context, env, catalog, today=today, warnings=warnings)
-    return StagePlan(config=config, catalog=catalog, warnings=tuple(warnings))
+    kit = load_kit_config(context)
+    return StagePlan(config=config, catalog=catalog, warnings=tuple(warnings), kit=kit)

@@ -17,16 +17,17 @@ from stacks.config.base import ConfigError, Strict, describe, show
 from stacks.config.guardrails import GuardrailConfig, guardrail_problems
 from stacks.config.model_access import ModelAccess, model_access_problems
 from stacks.config.models import ModelRef, Tiers, model_problems, region_problems
+from stacks.config.project import FALLBACK_STAGE, chosen_stage
 from stacks.config.runtime import MOVED_KEYS, RuntimeConfig, runtime_problems
 
-DEFAULT_STAGE = "dev"
+DEFAULT_STAGE = FALLBACK_STAGE  # when neither `-c stage=` nor kit.default_stage names one
 STAGE_NAME = r"^[a-z][a-z0-9-]{0,19}$"
 # Bedrock's TagKey/TagValue (botocore bedrock 2023-04-20, checked 2026-11-30): ASCII only.
 TagValue = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[a-zA-Z0-9\s._:/=+@-]*$")]
 TagKey = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[a-zA-Z0-9\s._:/=+@-]*$")]
 
 # Context keys the kit reads; everything else must belong to the CDK itself.
-KIT_CONTEXT_KEYS = ("stages", "stage", "pipeline")
+KIT_CONTEXT_KEYS = ("stages", "stage", "kit", "pipeline")
 _CDK_KEY = re.compile(
     r"^(@aws-cdk/|aws:cdk:|aws-cdk:|cdk-|acknowledged-issue-numbers$|cli-telemetry$"
     r"|[a-z0-9-]+:account=)"
@@ -101,8 +102,9 @@ def load_stage_config(
     Parameters
     ----------
     context:
-        The CDK context: ``stages`` (name -> stage config), ``stage`` (the chosen name) and
-        CDK feature flags; any other top-level key is an error.
+        The CDK context: ``stages`` (name -> stage config), ``stage`` (the chosen name; empty
+        or absent: ``kit.default_stage``), ``kit`` (stacks.config.project) and CDK feature
+        flags; any other top-level key is an error.
     env:
         Environment variables; only ``CDK_DEFAULT_ACCOUNT`` is read (the region is never
         taken from the environment: the CLI would silently default it to us-east-1).
@@ -119,10 +121,11 @@ def load_stage_config(
         raise ConfigError(
             ["stages: missing from cdk.json context; expected an object of stage name -> config"]
         )
-    name = context.get("stage") or DEFAULT_STAGE
+    name = chosen_stage(context)
     if name not in stages:
+        how = "" if context.get("stage") else " (no STAGE given: set kit.default_stage)"
         raise ConfigError(
-            [f"stage: {show(name)} is not defined; allowed: {', '.join(sorted(stages))}"]
+            [f"stage: {show(name)} is not defined{how}; allowed: {', '.join(sorted(stages))}"]
         )
     raw = stages[name]
     prefix = f"stages.{name}"

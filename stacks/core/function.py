@@ -20,7 +20,6 @@ from stacks.core.logs import retained_log_group
 from stacks.core.nag import acknowledge
 from stacks.core.settings import check_environment, render_json
 
-METRICS_NAMESPACE = "BedrockKit"
 UPSTREAM_VARIABLE = "KIT_UPSTREAM"
 
 Invocation = Literal["sync", "async"]
@@ -102,7 +101,7 @@ class KitFunction(Construct):
         )
         env = {
             "POWERTOOLS_SERVICE_NAME": service,
-            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            "POWERTOOLS_METRICS_NAMESPACE": plan.metrics_namespace,
             "POWERTOOLS_LOG_LEVEL": rt.log_level,
             "KIT_STAGE": plan.name,
         }

@@ -1,12 +1,10 @@
-"""Names of generated resources: one prefix, CloudFormation's patterns, unique on replacement."""
+"""Names of generated resources: the kit's name first, CloudFormation's patterns, unique on
+replacement. The name (``kit.name`` in cdk.json, default ``kit``) comes from the stage plan."""
 
 from __future__ import annotations
 
 import hashlib
 import re
-
-PREFIX = "kit"
-"""The one prefix of stack ids and resource names (a fork renames the kit here)."""
 
 
 def digest(*parts: object, length: int = 8) -> str:
@@ -15,19 +13,21 @@ def digest(*parts: object, length: int = 8) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
-def stage_id(stage: str) -> str:
+def stage_id(kit: str, stage: str) -> str:
     """The construct id (and stack-name prefix) of a stage, e.g. ``kit-dev``."""
-    return f"{PREFIX}-{stage}"
+    return f"{kit}-{stage}"
 
 
-def resource_name(*parts: str, max_length: int, unique_by: object | None = None) -> str:
+def resource_name(kit: str, *parts: str, max_length: int, unique_by: object | None = None) -> str:
     """A name of ``[0-9A-Za-z]`` words joined by single ``-``, at most ``max_length`` long.
+
+    ``kit`` (the plan's ``kit_name``) comes first, so every resource of a fork carries its name.
 
     ``unique_by`` adds a digest of what the resource is made of, so a resource that
     CloudFormation must replace (an immutable property changed) gets a new name and the
     replacement never collides with the resource it replaces.
     """
-    name = re.sub(r"[^0-9a-zA-Z]+", "-", "-".join((PREFIX, *parts))).strip("-")
+    name = re.sub(r"[^0-9a-zA-Z]+", "-", "-".join((kit, *parts))).strip("-")
     suffix = f"-{digest(unique_by)}" if unique_by is not None else ""
     if len(name) + len(suffix) > max_length:
         cut = max_length - len(suffix) - 9

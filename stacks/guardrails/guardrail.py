@@ -43,13 +43,19 @@ class StageGuardrail(Construct):
     """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, stage: str, config: GuardrailConfig
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        kit: str,
+        stage: str,
+        config: GuardrailConfig,
     ) -> None:
         super().__init__(scope, construct_id)
         self.guardrail = bedrock.CfnGuardrail(
             self,
             "Guardrail",
-            name=resource_name(stage, max_length=NAME_MAX),
+            name=resource_name(kit, stage, max_length=NAME_MAX),
             description=f"bedrock-cdk-kit guardrail for stage {stage}",
             blocked_input_messaging=config.blocked_input_message,
             blocked_outputs_messaging=config.blocked_output_message,

@@ -19,5 +19,5 @@ class GuardrailStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.guardrail = StageGuardrail(
-            self, "Guardrail", stage=plan.name, config=plan.config.guardrail
+            self, "Guardrail", kit=plan.kit_name, stage=plan.name, config=plan.config.guardrail
         )

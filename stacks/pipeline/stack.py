@@ -22,7 +22,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks.config.pipeline import PipelinePlan, PipelineStage
-from stacks.core.naming import PREFIX, resource_name
+from stacks.core.naming import resource_name
 
 GITHUB_ISSUER = "token.actions.githubusercontent.com"
 GITHUB_AUDIENCE = "sts.amazonaws.com"
@@ -60,11 +60,12 @@ class PipelineBootstrapStack(Stack):
     def __init__(self, scope: Construct, *, plan: PipelinePlan, **kwargs: Any) -> None:
         super().__init__(
             scope,
-            f"{PREFIX}-pipeline-bootstrap",
+            f"{plan.kit_name}-pipeline-bootstrap",
             env=Environment(account=plan.account, region=plan.region),
             description=f"GitHub OIDC roles for {plan.repository} (make pipeline-bootstrap)",
             **kwargs,
         )
+        self._kit = plan.kit_name
         if plan.oidc_provider_arn is not None:
             provider_arn = plan.oidc_provider_arn
         else:
@@ -106,7 +107,7 @@ class PipelineBootstrapStack(Stack):
         role = iam.Role(
             self,
             f"{kind.title()}Role-{stage.name}",
-            role_name=resource_name("github", kind, stage.name, max_length=64),
+            role_name=resource_name(self._kit, "github", kind, stage.name, max_length=64),
             assumed_by=principal,
             max_session_duration=MAX_SESSION,
             description=f"GitHub Actions {kind} of stage {stage.name} ({subject})",

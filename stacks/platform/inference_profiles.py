@@ -30,13 +30,14 @@ def profile_description(stage: str, model: ModelPlan) -> str:
     return description(f"{stage}: {model.spec.name}")
 
 
-def profile_name(stage: str, model: ModelPlan) -> str:
+def profile_name(kit: str, stage: str, model: ModelPlan) -> str:
     """A valid name, new whenever a property that forces a replacement changes.
 
     ``ModelSource`` and ``Description`` cannot change in place: CloudFormation creates the
     replacement before deleting the old profile, so the two must not share a name.
     """
     return resource_name(
+        kit,
         stage,
         model.id,
         max_length=NAME_MAX,
@@ -66,14 +67,16 @@ class ApplicationProfiles(Construct):
             self.profiles[model.id] = bedrock.CfnApplicationInferenceProfile(
                 self,
                 _construct_id(model.id),
-                inference_profile_name=profile_name(plan.name, model),
+                inference_profile_name=profile_name(plan.kit_name, plan.name, model),
                 description=profile_description(plan.name, model),
                 model_source=bedrock.CfnApplicationInferenceProfile.InferenceProfileModelSourceProperty(
                     copy_from=copy_from(model, plan.region)
                 ),
                 tags=tags,
             )
-        self.revision = digest(*(f"{m.id}={profile_name(plan.name, m)}" for m in plan.chat_models))
+        self.revision = digest(
+            *(f"{m.id}={profile_name(plan.kit_name, plan.name, m)}" for m in plan.chat_models)
+        )
 
     def arn(self, model_id: str) -> str:
         """The profile ARN of ``model_id`` (a token, bounded for the 4 KB guard)."""

@@ -75,8 +75,8 @@ class Answer:
 # --- Finding the stage --------------------------------------------------------------------------
 
 
-def stage_region(stage: str, cdk_json: Path) -> str:
-    """The region of ``stage`` as the config loader resolves it from ``cdk_json``."""
+def stage_plan(stage: str, cdk_json: Path) -> Any:
+    """The ``StagePlan`` of ``stage`` as the config loader resolves it from ``cdk_json``."""
     lambda_dir = str(ROOT / "lambda")
     if lambda_dir not in sys.path:  # the config reads the runtime's contracts (as app.py does)
         sys.path.insert(0, lambda_dir)
@@ -89,18 +89,18 @@ def stage_region(stage: str, cdk_json: Path) -> str:
         raise ClientProblem(f"{cdk_json}: cannot read its context ({error})") from None
     context["stage"] = stage
     try:
-        return load_plan(context, {}).region
+        return load_plan(context, {})
     except ConfigError as error:
         raise ClientProblem(f"{cdk_json.name}: {error}") from None
     except CatalogError as error:
         raise ClientProblem(f"model catalog: {error}") from None
 
 
-def api_stack_name(stage: str) -> str:
+def api_stack_name(kit: str, stage: str) -> str:
     """The CloudFormation name of the stage's Api stack (``<stage id>-Api``)."""
     from stacks.core.naming import stage_id
 
-    return f"{stage_id(stage)}-{API_STACK}"
+    return f"{stage_id(kit, stage)}-{API_STACK}"
 
 
 def api_url(session: botocore.session.Session, region: str, stack: str) -> str:
@@ -190,9 +190,10 @@ def connect(stage: str, *, profile: str | None, cdk_json: Path) -> SignedApi:
         credential_source(profile)
     except PreflightError as error:
         raise ClientProblem(f"AWS credentials: {error}") from None
-    region = stage_region(stage, cdk_json)
+    plan = stage_plan(stage, cdk_json)
     session = botocore.session.Session(profile=profile)
-    return SignedApi(api_url(session, region, api_stack_name(stage)), region, session)
+    stack = api_stack_name(plan.kit_name, plan.name)
+    return SignedApi(api_url(session, plan.region, stack), plan.region, session)
 
 
 # --- make call ----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 Usage::
 
     python -m stacks.tools.preflight --stage dev [--assembly cdk.out]
+    python -m stacks.tools.preflight --stage ""            # kit.default_stage of ./cdk.json
     python -m stacks.tools.preflight --stage dev --cli-failed   # after the CLI failed: explain
 
 It fails (exit status 2, one message on stderr naming the fix) when
@@ -122,6 +123,28 @@ def _stack_tags(assembly: Path) -> list[dict[str, Any]]:
     return found
 
 
+def default_stage(cdk_json: Path) -> str:
+    """The stage the app builds when ``STAGE`` is empty: ``kit.default_stage`` of ``cdk_json``.
+
+    Raises
+    ------
+    PreflightError
+        When the file cannot be read or its ``kit`` block is invalid.
+    """
+    # The config package reads the runtime's contracts (lambda/), as app.py arranges.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lambda"))
+    from stacks.config.base import ConfigError
+    from stacks.config.project import chosen_stage
+
+    try:
+        context = json.loads(cdk_json.read_text(encoding="utf-8")).get("context", {})
+        return chosen_stage(context)
+    except (OSError, ValueError, AttributeError) as error:
+        raise PreflightError(f"{cdk_json}: {error}") from None
+    except ConfigError as error:
+        raise PreflightError(f"{cdk_json}: {error}") from None
+
+
 def check(stage: str, assembly: Path | None, cdk_flags: str = "") -> str:
     """Run every check; return a one-line summary of what will be used.
 
@@ -144,7 +167,7 @@ def check(stage: str, assembly: Path | None, cdk_flags: str = "") -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry: exit status 0 when ready, 2 with a message otherwise."""
     parser = argparse.ArgumentParser(prog="python -m stacks.tools.preflight")
-    parser.add_argument("--stage", required=True)
+    parser.add_argument("--stage", default="", help="empty: kit.default_stage of ./cdk.json")
     parser.add_argument("--assembly", type=Path, default=None)
     parser.add_argument("--command", default="the CDK CLI", help="named in messages")
     parser.add_argument("--cdk-flags", default="", help="CDK_FLAGS (its --profile is honoured)")
@@ -157,7 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\n{args.command}: {CLI_FAILED}{hint}", file=sys.stderr)
         return 1
     try:
-        summary = check(args.stage, args.assembly, args.cdk_flags)
+        stage = args.stage or default_stage(Path("cdk.json"))
+        summary = check(stage, args.assembly, args.cdk_flags)
     except PreflightError as error:
         print(f"{args.command}: {error}", file=sys.stderr)
         return 2

@@ -59,8 +59,11 @@ def synthesize(
     today: date | None = None,
     outdir: Path | None = None,
     catalog: Any | None = None,
+    kit: dict[str, Any] | None = None,
 ) -> Synthesized:
     """Synthesize ``stage`` of ``stages`` with the kit's app builder (bundling skipped).
+
+    ``kit`` is the context's ``kit`` block (the fork's name); absent, the default name.
 
     The assembly is written under one temporary folder per test run (removed at the end).
     """
@@ -70,9 +73,10 @@ def synthesize(
 
     out = outdir or Path(tempfile.mkdtemp(prefix=f"{stage}-", dir=work_dir()))
     app = App(outdir=str(out), context={**FEATURE_FLAGS, "aws:cdk:bundling-stacks": []})
-    plan, kit_stage = build_app(
-        app, context={"stages": stages, "stage": stage}, env={}, today=today, catalog=catalog
-    )
+    context: dict[str, Any] = {"stages": stages, "stage": stage}
+    if kit is not None:
+        context["kit"] = kit
+    plan, kit_stage = build_app(app, context=context, env={}, today=today, catalog=catalog)
     error = None
     try:
         assembly = app.synth()

@@ -48,7 +48,9 @@ def deployed(chat_api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     cdk_json.write_text(json.dumps({"context": {"stages": {STAGE: config}}}))
     region = config["region"]
     with SignedFront(chat_api, stage=STAGE, region=region) as front:
-        stacks = {api_stack_name(STAGE): {"ApiUrl": front.url, "ChatUrl": front.url + "chat"}}
+        stacks = {
+            api_stack_name("kit", STAGE): {"ApiUrl": front.url, "ChatUrl": front.url + "chat"}
+        }
         with FakeCloudFormation(stacks) as cloudformation:
             stage = Deployed(cdk_json, region, front, cloudformation, chat_api)
             # No shared files: only what each test provides reaches botocore's chain.

@@ -31,21 +31,21 @@ def test_any_text_becomes_a_valid_profile_description(text: str) -> None:
 
 @given(st.lists(st.text(min_size=1, max_size=80), min_size=1, max_size=4), st.integers(20, 128))
 def test_any_parts_become_a_valid_bounded_name(parts: list[str], max_length: int) -> None:
-    got = resource_name(*parts, max_length=max_length, unique_by="x")
+    got = resource_name("kit", *parts, max_length=max_length, unique_by="x")
     assert NAME.fullmatch(got) and len(got) <= max_length
 
 
 def test_a_replaced_resource_gets_a_new_name() -> None:
     # Given the same model reached in-region and then through a profile
-    before = resource_name("dev", "model-a", max_length=64, unique_by=None)
-    after = resource_name("dev", "model-a", max_length=64, unique_by="us")
+    before = resource_name("kit", "dev", "model-a", max_length=64, unique_by=None)
+    after = resource_name("kit", "dev", "model-a", max_length=64, unique_by="us")
     # Then the two names differ, so the replacement never collides with the old resource
     assert before != after
 
 
 def test_long_names_stay_unique_when_cut() -> None:
-    a = resource_name("dev", "x" * 80 + "a", max_length=64)
-    b = resource_name("dev", "x" * 80 + "b", max_length=64)
+    a = resource_name("kit", "dev", "x" * 80 + "a", max_length=64)
+    b = resource_name("kit", "dev", "x" * 80 + "b", max_length=64)
     assert a != b and len(a) <= 64 and len(b) <= 64
 
 

@@ -1,0 +1,56 @@
+"""Print what a stage resolves to, from cdk.json alone (no CDK, no AWS): ``make config``.
+
+Usage::
+
+    python -m stacks.tools.show_config [--stage NAME]   # empty: kit.default_stage
+
+Exit status 2 with the loader's message (every problem, with its key path) on a bad config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+# The config package reads the runtime's contracts (lambda/), as app.py arranges.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lambda"))
+
+from stacks.catalog import CatalogError  # noqa: E402
+from stacks.config import ConfigError, load_plan  # noqa: E402
+from stacks.core.naming import stage_id  # noqa: E402
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry: print the resolved stage, or the config's problems (exit 2)."""
+    parser = argparse.ArgumentParser(prog="python -m stacks.tools.show_config")
+    parser.add_argument("--stage", default="", help="empty: kit.default_stage of ./cdk.json")
+    args = parser.parse_args(argv)
+    context = json.loads(Path("cdk.json").read_text(encoding="utf-8")).get("context", {})
+    if args.stage:
+        context = {**context, "stage": args.stage}
+    try:
+        plan = load_plan(context, {})
+    except (ConfigError, CatalogError) as error:
+        print(f"cdk.json: {error}", file=sys.stderr)
+        return 2
+    print(
+        f"kit: {plan.kit_name}  stage: {plan.name}  stacks: {stage_id(plan.kit_name, plan.name)}-*"
+    )
+    print(f"account: {plan.account or '(from the credentials at deploy)'}  region: {plan.region}")
+    print(f"metric namespace: {plan.metrics_namespace}")
+    for model in plan.models:
+        print(f"model: {model.id}  profile: {model.profile or 'in-region'}")
+    tiers = plan.config.tiers.model_dump()
+    print("tiers: " + ", ".join(f"{tier}={model}" for tier, model in tiers.items()))
+    pii = [f"{e.type}:{e.action}" for e in plan.config.guardrail.pii_entities]
+    print("guardrail pii: " + (", ".join(pii) or "(none)"))
+    for warning in plan.warnings:
+        print(f"warning: {warning}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
