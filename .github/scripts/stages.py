@@ -2,8 +2,9 @@
 
 Used by the workflows (``python3 .github/scripts/stages.py >> "$GITHUB_OUTPUT"``); standard
 library only, so it runs before any of the kit's tools are installed. Each entry names the
-stage, its region and the repository variables that hold its roles (stage name upper-cased,
-anything but letters and digits turned into ``_``: GitHub variable names allow no more).
+stage, its region, its GitHub environment and the repository variables that hold its roles
+(stage name upper-cased, anything but letters and digits turned into ``_``: GitHub variable
+names allow no more).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ def stage_matrix(cdk_json: Path) -> list[dict[str, str]]:
     stages = context.get("stages")
     if not isinstance(stages, dict) or not stages:
         raise ValueError(f"{cdk_json}: context.stages must map each stage name to its config")
+    pipeline = context.get("pipeline")
+    environments = pipeline.get("environments", {}) if isinstance(pipeline, dict) else {}
     matrix = []
     for name, config in stages.items():
         region = config.get("region") if isinstance(config, dict) else None
@@ -42,6 +45,9 @@ def stage_matrix(cdk_json: Path) -> list[dict[str, str]]:
             {
                 "stage": name,
                 "region": region,
+                # The GitHub environment the deploy runs in: pipeline.environments, else the
+                # stage name (the deploy role's trust policy names the same one).
+                "environment": str(environments.get(name, name)),
                 "deploy_role_var": f"AWS_ROLE_ARN_{suffix}",
                 "diff_role_var": f"AWS_DIFF_ROLE_ARN_{suffix}",
             }

@@ -194,8 +194,9 @@ def test_given_the_deploy_workflow_when_stages_deploy_then_one_at_a_time_in_conf
     run = next(s["run"] for s in wf.steps(job) if "make deploy" in str(s.get("run")))
     # Then it deploys without a prompt, the way the README tells scripts to
     assert "APPROVAL=never" in run and 'STAGE="$STAGE"' in run
-    # And each stage runs in the GitHub environment named after it (approval rules live there)
-    assert job["environment"] == "${{ matrix.stage }}"
+    # And each stage runs in its GitHub environment (approval rules live there), the one its
+    # deploy role trusts
+    assert job["environment"] == "${{ matrix.environment }}"
     # And never two deploys of one stage at once, a queued one waiting rather than cancelling
     assert job["concurrency"] == {
         "group": "deploy-${{ matrix.stage }}",
@@ -231,7 +232,9 @@ def test_given_a_config_when_the_stage_matrix_is_built_then_it_keeps_the_config_
     # Given a test-owned cdk.json whose stage order is not alphabetical
     cdk_json = tmp_path / "cdk.json"
     stages = {"zeta-2": {"region": "eu-west-1"}, "alpha": {"region": "us-west-2"}}
-    cdk_json.write_text(json.dumps({"context": {"stages": stages}}), encoding="utf-8")
+    pipeline = {"repository": "o/r", "environments": {"alpha": "production"}}
+    context = {"stages": stages, "pipeline": pipeline}
+    cdk_json.write_text(json.dumps({"context": context}), encoding="utf-8")
     # When the workflows' stage step reads it
     done = _stages(cdk_json)
     # Then it writes one matrix entry per stage, in config order, with the role variables
@@ -242,11 +245,14 @@ def test_given_a_config_when_the_stage_matrix_is_built_then_it_keeps_the_config_
         {
             "stage": "zeta-2",
             "region": "eu-west-1",
+            "environment": "zeta-2",
             "deploy_role_var": "AWS_ROLE_ARN_ZETA_2",
             "diff_role_var": "AWS_DIFF_ROLE_ARN_ZETA_2",
         },
         {
             "stage": "alpha",
+            # pipeline.environments names the environment the deploy role trusts
+            "environment": "production",
             "region": "us-west-2",
             "deploy_role_var": "AWS_ROLE_ARN_ALPHA",
             "diff_role_var": "AWS_DIFF_ROLE_ARN_ALPHA",
