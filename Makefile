@@ -46,7 +46,7 @@ config: install
 
 synth: install
 	npx cdk synth --quiet --no-notices $(STAGE_CONTEXT)
-	@echo "synthesized stage '$(or $(STAGE),<kit.default_stage>)' into cdk.out/"
+	@echo "synthesized $(if $(STAGE),stage '$(STAGE)',the default stage (kit.default_stage in cdk.json)) into cdk.out/"
 
 test: lint typecheck
 	$(UV) run --frozen pytest

@@ -183,10 +183,11 @@ def _only_account(stages: list[PipelineStage]) -> str:
         return accounts.pop()
     raise ConfigError(
         [
-            "pipeline: cannot tell which account to bootstrap: no AWS credentials "
-            "(CDK_DEFAULT_ACCOUNT is unset) and the stages do not all name one account; run "
-            "`make pipeline-bootstrap` with credentials for the account, or set "
-            "stages.<name>.account"
+            "pipeline: cannot tell which account to bootstrap: the CDK CLI could not resolve "
+            "the account of your credentials (CDK_DEFAULT_ACCOUNT is unset: credentials "
+            "missing or expired, or AWS unreachable) and the stages do not all name one "
+            "account; run `make pipeline-bootstrap` with working credentials for the account, "
+            "or set stages.<name>.account"
         ]
     )
 

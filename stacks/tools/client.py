@@ -121,8 +121,8 @@ def api_url(session: botocore.session.Session, region: str, stack: str) -> str:
     except BotoCoreError as error:  # expired SSO token, no network, ...
         raise ClientProblem(
             f"CloudFormation DescribeStacks {stack} ({region}): {error}\n"
-            "For an SSO profile run `aws sso login --profile <profile>`; check the credentials "
-            "with `aws sts get-caller-identity`."
+            "AWS may be unreachable from here, or the credentials expired (for an SSO profile "
+            "run `aws sso login --profile <profile>`); check with `aws sts get-caller-identity`."
         ) from None
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs") or []}
     if API_URL_OUTPUT not in outputs:
@@ -189,7 +189,7 @@ def connect(stage: str, *, profile: str | None, cdk_json: Path) -> SignedApi:
     try:
         credential_source(profile)
     except PreflightError as error:
-        raise ClientProblem(f"AWS credentials: {error}") from None
+        raise ClientProblem(str(error)) from None
     plan = stage_plan(stage, cdk_json)
     session = botocore.session.Session(profile=profile)
     stack = api_stack_name(plan.kit_name, plan.name)
