@@ -22,9 +22,10 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.support.local_server import LocalServer
 
 __all__ = ["FakeAws", "Request"]
 
@@ -42,20 +43,14 @@ class Request:
     stack_name: str | None
 
 
-class FakeAws:
+class FakeAws(LocalServer):
     """A threaded HTTP server on 127.0.0.1 that plays STS, CloudFormation and a denying rest."""
 
     def __init__(self, *, account: str) -> None:
         self.account = account
         self.requests: list[Request] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def endpoint_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        super().__init__(_handler_for(self))
 
     def environment(self) -> dict[str, str]:
         """Environment variables that send every SDK call of a child process here."""
@@ -75,20 +70,6 @@ class FakeAws:
     def record(self, request: Request) -> None:
         with self._lock:
             self.requests.append(request)
-
-    def __enter__(self) -> FakeAws:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
 
 
 def _handler_for(fake: FakeAws) -> type[BaseHTTPRequestHandler]:

@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -28,6 +26,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from tests.support.chat_api import Api
+from tests.support.local_server import LocalServer
 
 ACCESS_KEY = "AKIACLIENTTESTKEY000"
 SECRET_KEY = "client-test-secret"
@@ -92,30 +91,6 @@ def signature_problem(
     return None if expected == match["sig"] else "signature does not match"
 
 
-class _Server:
-    """A threaded HTTP server on 127.0.0.1 serving one handler class."""
-
-    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        # A short poll interval: shutdown waits for one, and every test stops two servers.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-
-    @property
-    def endpoint_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
-
-
 @dataclass(frozen=True)
 class Seen:
     """One request the front received and what it did with it."""
@@ -126,7 +101,7 @@ class Seen:
     refused: str | None
 
 
-class SignedFront:
+class SignedFront(LocalServer):
     """API Gateway with IAM auth, for one stage (``/<stage>/...``), in front of ``api``."""
 
     def __init__(self, api: Api, *, stage: str, region: str) -> None:
@@ -134,24 +109,12 @@ class SignedFront:
         self.stage = stage
         self.region = region
         self.seen: list[Seen] = []
-        self._server = _Server(_front_handler(self))
+        super().__init__(_front_handler(self))
 
     @property
     def url(self) -> str:
         """The ``ApiUrl`` output a deployed stage would have."""
-        return f"{self._server.endpoint_url}/{self.stage}/"
-
-    def __enter__(self) -> SignedFront:
-        self._server.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.stop()
+        return f"{self.endpoint_url}/{self.stage}/"
 
 
 def _front_handler(front: SignedFront) -> type[BaseHTTPRequestHandler]:
@@ -198,29 +161,13 @@ def _gateway_error(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}, "request_id": "front"}
 
 
-class FakeCloudFormation:
+class FakeCloudFormation(LocalServer):
     """``DescribeStacks`` for the stacks it is given (name -> outputs); others do not exist."""
 
     def __init__(self, stacks: dict[str, dict[str, str]]) -> None:
         self.stacks = stacks
         self.regions: list[str] = []
-        self._server = _Server(_cloudformation_handler(self))
-
-    @property
-    def endpoint_url(self) -> str:
-        return self._server.endpoint_url
-
-    def __enter__(self) -> FakeCloudFormation:
-        self._server.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.stop()
+        super().__init__(_cloudformation_handler(self))
 
 
 def _cloudformation_handler(fake: FakeCloudFormation) -> type[BaseHTTPRequestHandler]:
