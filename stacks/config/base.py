@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict
 
@@ -43,13 +43,7 @@ _BOUND_WORDS = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
 
 def _constraints(root: type[BaseModel], loc: tuple[Any, ...], value: Any = None) -> str:
     """The bounds a field declares (``>= 1, <= 10000``, ``1-200 characters``), if any."""
-    model: Any = root
-    field = None
-    for part in loc:
-        if isinstance(part, int) or model is None:
-            continue
-        field = getattr(model, "model_fields", {}).get(part)
-        model = _model_in(field.annotation) if field is not None else None
+    field, _ = _walk(root, loc)
     if field is None:
         return ""
     bounds = []
@@ -69,15 +63,22 @@ def _constraints(root: type[BaseModel], loc: tuple[Any, ...], value: Any = None)
 def describe(prefix: str, root: type[BaseModel], err: Any) -> str:
     """One pydantic error as ``<key path>: <value> is not allowed: <what is>``."""
     loc = err["loc"]
-    path = prefix + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
+    shown = clean_loc(root, tuple(loc))
+    path = prefix + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in shown)
     value = err.get("input")
     if err["type"] == "extra_forbidden":
         allowed = _allowed_keys(root, loc[:-1])
         return f"{path}: unknown key; allowed keys here: {', '.join(allowed)}"
     if err["type"] == "missing":
         return f"{path}: required key is missing"
-    msg = err["msg"]
     ctx = err.get("ctx") or {}
+    if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        key = ctx.get("discriminator", "").strip("'")
+        tags: str = ctx.get("expected_tags") or ", ".join(_tags(root, tuple(loc), key))
+        if err["type"] == "union_tag_not_found":
+            return f"{path}.{key}: required key is missing; allowed: {tags}"
+        return f"{path}.{key}: {show(ctx.get('tag'))} is not allowed; allowed: {tags}"
+    msg = err["msg"]
     if ctx.get("pattern"):
         msg = f"must match {ctx['pattern']}"
     elif ctx.get("expected"):
@@ -90,14 +91,74 @@ def describe(prefix: str, root: type[BaseModel], err: Any) -> str:
 
 
 def _allowed_keys(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    _, model = _walk(root, loc)
+    fields = getattr(model, "model_fields", {})
+    return sorted(fields) if fields else ["(none)"]
+
+
+def _walk(root: type[BaseModel], loc: tuple[Any, ...]) -> tuple[Any, Any]:
+    """The field at ``loc`` and the model it holds, stepping through list indexes and the tag
+    pydantic adds to the path of a discriminated union member (``chunking.fixed.max_tokens``)."""
     model: Any = root
+    field = None
     for part in loc:
         if isinstance(part, int) or model is None:
             continue
-        field = getattr(model, "model_fields", {}).get(part)
+        found = getattr(model, "model_fields", {}).get(part)
+        if found is None and field is not None:
+            member = _union_member(field.annotation, part)
+            if member is not None:
+                model = member
+                continue
+        field = found
         model = _model_in(field.annotation) if field is not None else None
-    fields = getattr(model, "model_fields", {})
-    return sorted(fields) if fields else ["(none)"]
+    return field, model
+
+
+def _union_member(annotation: Any, tag: str) -> Any:
+    """The member of a discriminated union whose tag field (any Literal) equals ``tag``."""
+    for arg in _flatten(annotation):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            for f in arg.model_fields.values():
+                if get_origin(f.annotation) is Literal and tag in get_args(f.annotation):
+                    return arg
+    return None
+
+
+def _flatten(annotation: Any) -> list[Any]:
+    args = get_args(annotation) if get_origin(annotation) else ()
+    if not args:
+        return [annotation]
+    return [leaf for arg in args for leaf in _flatten(arg)]
+
+
+def _tags(root: type[BaseModel], loc: tuple[Any, ...], key: str) -> list[str]:
+    field, _ = _walk(root, loc)
+    if field is None:
+        return []
+    return [
+        repr(tag)
+        for arg in _flatten(field.annotation)
+        if isinstance(arg, type) and issubclass(arg, BaseModel) and key in arg.model_fields
+        for tag in get_args(arg.model_fields[key].annotation)
+    ]
+
+
+def clean_loc(root: type[BaseModel], loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``loc`` without the union tags pydantic inserts (they are not keys of the config)."""
+    out: list[Any] = []
+    for i, part in enumerate(loc):
+        if isinstance(part, str) and i and _is_tag(root, loc[:i], part):
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def _is_tag(root: type[BaseModel], loc: tuple[Any, ...], part: str) -> bool:
+    field, model = _walk(root, loc)
+    if field is None or part in getattr(model, "model_fields", {}):
+        return False
+    return _union_member(field.annotation, part) is not None
 
 
 def _model_in(annotation: Any) -> Any:

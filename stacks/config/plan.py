@@ -13,6 +13,7 @@ from typing import Any
 
 from kit_runtime.contracts.chat import RequestLimits, TimeBudget
 from stacks.catalog import Catalog, ModelSpec, load_catalog
+from stacks.config.knowledge import KnowledgeBaseConfig
 from stacks.config.models import ModelRef
 from stacks.config.project import KitConfig, load_kit_config, metrics_namespace
 from stacks.config.stage import StageConfig, load_stage_config
@@ -76,6 +77,15 @@ class StagePlan:
     @property
     def chat_models(self) -> tuple[ModelPlan, ...]:
         return tuple(m for m in self.models if m.is_chat)
+
+    @property
+    def knowledge_bases(self) -> tuple[KnowledgeBaseConfig, ...]:
+        return self.config.knowledge_bases
+
+    @property
+    def production(self) -> bool:
+        """Production defaults apply (``production`` in the stage config)."""
+        return self.config.production
 
     @property
     def function_timeout_seconds(self) -> int:

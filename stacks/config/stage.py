@@ -15,6 +15,7 @@ from stacks.catalog import Catalog
 from stacks.config.api import ApiConfig, api_problems
 from stacks.config.base import ConfigError, Strict, describe, show
 from stacks.config.guardrails import GuardrailConfig, guardrail_problems
+from stacks.config.knowledge import KnowledgeBases, knowledge_problems
 from stacks.config.model_access import ModelAccess, model_access_problems
 from stacks.config.models import ModelRef, Tiers, model_problems, region_problems
 from stacks.config.project import FALLBACK_STAGE, chosen_stage
@@ -64,6 +65,9 @@ class StageConfig(Strict):
     """Everything one deployment stage needs."""
 
     name: str = Field(pattern=STAGE_NAME)
+    production: bool = False
+    """A production stage: the defaults of options marked "production" turn on (standby
+    replicas, secret rotation, customer-managed keys)."""
     account: str | None = Field(default=None, pattern=r"^\d{12}$")
     region: str = Field(pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
     tags: Tags
@@ -72,6 +76,7 @@ class StageConfig(Strict):
     default_tier: Tier = "balanced"
     model_access: ModelAccess = ModelAccess()
     guardrail: GuardrailConfig = GuardrailConfig()
+    knowledge_bases: KnowledgeBases = ()
     api: ApiConfig = ApiConfig()
     runtime: RuntimeConfig = RuntimeConfig()
 
@@ -175,6 +180,9 @@ def semantic_problems(
     problems += api_problems(prefix, stage.api)
     problems += runtime_problems(prefix, stage.runtime, stage.api.integration_timeout_seconds)
     problems += guardrail_problems(prefix, stage.guardrail)
+    problems += knowledge_problems(
+        prefix, stage.knowledge_bases, models=stage.models, catalog=catalog
+    )
     problems += tag_problems(prefix, stage.tags)
     specs = [spec for ref in stage.models if (spec := catalog.get(ref.id)) is not None]
     problems += model_access_problems(prefix, stage.model_access, specs)

@@ -30,3 +30,28 @@ class ProfileHandles:
 
     arns: Mapping[str, str]
     revision: str
+
+
+@dataclass(frozen=True)
+class KnowledgeBaseHandle:
+    """One knowledge base, its data source and where its documents live."""
+
+    name: str
+    """The config name (``knowledge_bases[].name``), the key API callers use."""
+    id: str
+    arn: str
+    data_source_id: str
+    bucket_name: str
+    bucket_arn: str
+    prefix: str
+    """The data source's folder (ends with ``/``)."""
+    tenant_key: str | None
+    revision: str
+
+
+@dataclass(frozen=True)
+class KnowledgeHandles:
+    """The stage's knowledge bases, by config name."""
+
+    bases: Mapping[str, KnowledgeBaseHandle]
+    revision: str

@@ -116,11 +116,13 @@ def full_stage(catalog: Catalog) -> dict[str, Any]:
             if m["id"] not in {a["id"] for a in agreeable}
         ][:3]
     )
+    embedding = pick_models(catalog, region, 1, kind="embedding")
     return {
         "account": ACCOUNT,
+        "production": True,
         "region": region,
         "tags": {"team": "tests", "cost_center": "cc-2", "extra": {"owner": "qa"}},
-        "models": chat + pick_models(catalog, region, 1, kind="embedding"),
+        "models": chat + embedding,
         "tiers": _tiers(chat),
         "default_tier": "fast",
         "model_access": {
@@ -149,6 +151,19 @@ def full_stage(catalog: Catalog) -> dict[str, Any]:
             "integration_timeout_quota_raised": True,
             "limits": {"max_messages": 10, "max_images": 2},
         },
+        "knowledge_bases": [
+            {
+                "name": "tenants",
+                "embedding": {"model": embedding[0]["id"]},
+                "vector_store": {"type": "aurora-pgvector"},
+                "tenant_key": "tenant",
+            },
+            {
+                "name": "search",
+                "embedding": {"model": embedding[0]["id"]},
+                "vector_store": {"type": "opensearch-serverless"},
+            },
+        ],
         "runtime": {
             "memory_mb": 768,
             "log_retention_days": 7,
@@ -156,6 +171,54 @@ def full_stage(catalog: Catalog) -> dict[str, Any]:
             "reserved_concurrency": 3,
             "max_attempts": 2,
         },
+    }
+
+
+def knowledge_stage(catalog: Catalog) -> dict[str, Any]:
+    """A non-production stage with a knowledge base on every vector store, every chunking
+    strategy, an existing bucket, a tenant key and a parser model."""
+    region = best_region(catalog)
+    readers = pick_models(catalog, region, 2, where=lambda s: "image" in s.input_modalities)
+    embedding = pick_models(
+        catalog, region, 1, kind="embedding", where=lambda s: not s.access.marketplace_agreement
+    )
+    model = embedding[0]["id"]
+    dims = max(catalog.models[model].embedding_dimensions)
+    return {
+        "region": region,
+        "tags": {"team": "tests", "cost_center": "cc-4"},
+        "models": readers + embedding,
+        "tiers": _tiers(readers),
+        "model_access": {"enabled": False},
+        "runtime": {"tracing": False},
+        "knowledge_bases": [
+            {
+                "name": "vectors",
+                "embedding": {"model": model},
+                "tenant_key": "tenant",
+                "retrieval": {"default_results": 3, "max_results": 10},
+            },
+            {
+                "name": "search",
+                "embedding": {"model": model, "dimensions": dims},
+                "data_source": {"bucket_arn": "arn:aws:s3:::tests-existing-docs", "prefix": "kb/"},
+                "chunking": {"strategy": "hierarchical"},
+                "vector_store": {"type": "opensearch-serverless"},
+            },
+            {
+                "name": "pg",
+                "embedding": {"model": model},
+                "chunking": {"strategy": "semantic", "breakpoint_percentile_threshold": 90},
+                "parsing": {"model": readers[0]["id"]},
+                "vector_store": {"type": "aurora-pgvector", "min_capacity": 0, "max_capacity": 2},
+            },
+            {
+                "name": "whole",
+                "embedding": {"model": model},
+                "data_source": {"prefix": "whole-files/"},
+                "chunking": {"strategy": "none"},
+            },
+        ],
     }
 
 
@@ -235,6 +298,7 @@ def test_stages(catalog: Catalog | None = None) -> dict[str, dict[str, Any]]:
     return {
         "basic": basic_stage(catalog),
         "full": full_stage(catalog),
+        "knowledge": knowledge_stage(catalog),
         **all_model_stages(catalog),
     }
 

@@ -1,0 +1,315 @@
+"""Knowledge bases of a stage: data source, embeddings, chunking, parsing, vector store, tenant key.
+
+Ranges are the service's own (botocore ``bedrock-agent`` 2023-06-05 service model, shapes
+``FixedSizeChunkingConfiguration``, ``HierarchicalChunkingConfiguration``,
+``SemanticChunkingConfiguration``, ``ParsingPrompt``, ``S3DataSourceConfiguration``; checked
+2026-12-01), so a value the service would refuse fails synth instead of the deploy.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from stacks.catalog import Catalog
+from stacks.config.base import Strict, show
+from stacks.config.models import ModelRef
+
+KB_NAME = r"^[a-z][a-z0-9-]{0,19}$"
+# S3DataSourceConfiguration.bucketArn (botocore bedrock-agent, checked 2026-12-01).
+BUCKET_ARN = r"^arn:aws(|-cn|-us-gov):s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
+# A metadata key as written in a document's .metadata.json and matched by a Retrieve filter.
+METADATA_KEY = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$"
+# Keys Bedrock writes itself (x-amz-bedrock-kb-source-uri, x-amz-bedrock-kb-chunk-id, ...).
+RESERVED_METADATA_PREFIX = "x-amz-bedrock-kb"
+MAX_KNOWLEDGE_BASES = 10
+MAX_TOKENS = 8192
+MAX_RESULTS = 100  # KnowledgeBaseVectorSearchConfiguration.numberOfResults max
+
+
+class DataSource(Strict):
+    """Where the documents are: the stage's data bucket (no ``bucket_arn``) or an existing one.
+
+    An existing bucket is named by ARN only: synth makes no lookup, and the bucket's owner must
+    send its events to EventBridge for uploads to start ingestion (README, "Knowledge bases").
+    """
+
+    bucket_arn: str | None = Field(default=None, pattern=BUCKET_ARN)
+    """An existing bucket in the stage's account and region; absent: the kit's data bucket."""
+    prefix: str | None = Field(default=None, min_length=1, max_length=1024, pattern=r"^[^/].*/$")
+    """Documents under this prefix (ending in ``/``). Default in the kit's bucket: ``<name>/``;
+    required with ``bucket_arn``."""
+
+
+class Embedding(Strict):
+    """The embedding model (enabled in the stage's ``models``) and its vector size."""
+
+    model: str = Field(min_length=1, max_length=200)
+    dimensions: int | None = Field(default=None, gt=0)
+    """One of the sizes the catalog lists for the model; default: the largest."""
+
+
+class FixedChunking(Strict):
+    strategy: Literal["fixed"] = "fixed"
+    max_tokens: int = Field(default=300, ge=1, le=MAX_TOKENS)
+    overlap_percent: int = Field(default=20, ge=1, le=99)
+
+
+class HierarchicalChunking(Strict):
+    strategy: Literal["hierarchical"]
+    parent_max_tokens: int = Field(default=1500, ge=1, le=MAX_TOKENS)
+    child_max_tokens: int = Field(default=300, ge=1, le=MAX_TOKENS)
+    overlap_tokens: int = Field(default=60, ge=1, le=MAX_TOKENS)
+
+
+class SemanticChunking(Strict):
+    strategy: Literal["semantic"]
+    max_tokens: int = Field(default=300, ge=1, le=MAX_TOKENS)
+    buffer_size: int = Field(default=0, ge=0, le=1)
+    breakpoint_percentile_threshold: int = Field(default=95, ge=50, le=99)
+
+
+class NoChunking(Strict):
+    """Each file is one chunk (for documents already split before upload)."""
+
+    strategy: Literal["none"]
+
+
+Chunking = Annotated[
+    FixedChunking | HierarchicalChunking | SemanticChunking | NoChunking,
+    Field(discriminator="strategy"),
+]
+
+
+class Parsing(Strict):
+    """Parse documents (tables, figures, scans) with a foundation model before chunking."""
+
+    model: str = Field(min_length=1, max_length=200)
+    """A chat model enabled in the stage that reads images."""
+    prompt: str | None = Field(default=None, min_length=1, max_length=10000)
+
+
+class S3VectorsStore(Strict):
+    """Amazon S3 Vectors: pay per use, nothing at idle (the default)."""
+
+    type: Literal["s3vectors"] = "s3vectors"
+    distance_metric: Literal["cosine", "euclidean"] = "cosine"
+
+
+class OpenSearchServerlessStore(Strict):
+    """An OpenSearch Serverless VECTORSEARCH collection: fast hybrid search, a fixed idle cost."""
+
+    type: Literal["opensearch-serverless"]
+    standby_replicas: bool | None = None
+    """``null``: on in a ``production`` stage, off otherwise (half the idle OCUs)."""
+
+
+class AuroraPgvectorStore(Strict):
+    """Aurora PostgreSQL Serverless v2 with pgvector, scaling to zero when idle."""
+
+    type: Literal["aurora-pgvector"]
+    min_capacity: float = Field(default=0, ge=0, le=256)
+    """ACUs, in steps of 0.5; 0 lets the cluster pause."""
+    max_capacity: float = Field(default=2, ge=1, le=256)
+    auto_pause_seconds: int = Field(default=300, ge=300, le=86400)
+    """Idle seconds before a cluster at 0 ACU pauses (used only with ``min_capacity`` 0)."""
+    rotate_secret: bool | None = None
+    """``null``: rotated in a ``production`` stage."""
+
+
+VectorStore = Annotated[
+    S3VectorsStore | OpenSearchServerlessStore | AuroraPgvectorStore,
+    Field(discriminator="type"),
+]
+
+
+class Retrieval(Strict):
+    """How many chunks a query returns by default and at most."""
+
+    default_results: int = Field(default=5, ge=1, le=MAX_RESULTS)
+    max_results: int = Field(default=20, ge=1, le=MAX_RESULTS)
+
+
+class KnowledgeBaseConfig(Strict):
+    """One knowledge base: documents in, a grounded and cited answer endpoint out."""
+
+    name: str = Field(pattern=KB_NAME)
+    description: str | None = Field(default=None, min_length=1, max_length=200)
+    data_source: DataSource = DataSource()
+    embedding: Embedding
+    chunking: Chunking = FixedChunking()
+    parsing: Parsing | None = None
+    vector_store: VectorStore = S3VectorsStore()
+    tenant_key: str | None = Field(default=None, pattern=METADATA_KEY)
+    """A metadata key every document carries; queries are bound to the caller's value."""
+    retrieval: Retrieval = Retrieval()
+
+    def prefix(self) -> str:
+        """The data source prefix (the config's, else ``<name>/`` in the kit's bucket)."""
+        return self.data_source.prefix or f"{self.name}/"
+
+
+KnowledgeBases = Annotated[tuple[KnowledgeBaseConfig, ...], Field(max_length=MAX_KNOWLEDGE_BASES)]
+
+
+def knowledge_problems(
+    prefix: str,
+    knowledge_bases: tuple[KnowledgeBaseConfig, ...],
+    *,
+    models: tuple[ModelRef, ...],
+    catalog: Catalog,
+) -> list[str]:
+    """Checks across keys and against the catalog for every knowledge base.
+
+    Parameters
+    ----------
+    prefix:
+        Key path of the stage (``stages.<name>``).
+    knowledge_bases:
+        The stage's knowledge bases (already schema-valid).
+    models:
+        The stage's enabled models (embedding and parser models must be among them).
+    catalog:
+        The model catalog (dimensions, kinds, modalities).
+    """
+    problems: list[str] = []
+    enabled = {ref.id: ref for ref in models}
+    names: set[str] = set()
+    kit_prefixes: list[tuple[str, str]] = []
+    for i, kb in enumerate(knowledge_bases):
+        key = f"{prefix}.knowledge_bases[{i}]"
+        if kb.name in names:
+            problems.append(f"{key}.name: {kb.name!r} is used twice; names are unique in a stage")
+        names.add(kb.name)
+        problems += _embedding_problems(f"{key}.embedding", kb.embedding, enabled, catalog)
+        if kb.parsing is not None:
+            problems += _parser_problems(f"{key}.parsing.model", kb.parsing.model, enabled, catalog)
+        problems += _chunking_problems(f"{key}.chunking", kb)
+        problems += _store_problems(f"{key}.vector_store", kb)
+        if kb.tenant_key is not None and kb.tenant_key.lower().startswith(RESERVED_METADATA_PREFIX):
+            problems.append(
+                f"{key}.tenant_key: {kb.tenant_key!r} is not allowed: keys starting with "
+                f"{RESERVED_METADATA_PREFIX!r} are written by Bedrock; use your own metadata key"
+            )
+        r = kb.retrieval
+        if r.default_results > r.max_results:
+            problems.append(
+                f"{key}.retrieval.default_results: {r.default_results} is not allowed: at most "
+                f"retrieval.max_results ({r.max_results})"
+            )
+        if kb.data_source.bucket_arn is not None:
+            if kb.data_source.prefix is None:
+                problems.append(
+                    f"{key}.data_source.prefix: required key is missing with bucket_arn; name the "
+                    'folder of the documents, e.g. "docs/"'
+                )
+        else:
+            kit_prefixes.append((key, kb.prefix()))
+    for j, (key, mine) in enumerate(kit_prefixes):
+        for other_key, other in kit_prefixes[:j]:
+            if mine.startswith(other) or other.startswith(mine):
+                problems.append(
+                    f"{key}.data_source.prefix: {mine!r} overlaps {other!r} of {other_key} in the "
+                    "kit's data bucket; each knowledge base needs its own folder"
+                )
+    return problems
+
+
+def _embedding_problems(
+    key: str, embedding: Embedding, enabled: dict[str, ModelRef], catalog: Catalog
+) -> list[str]:
+    spec = catalog.get(embedding.model)
+    if spec is None or spec.kind != "embedding":
+        return [
+            f"{key}.model: {embedding.model!r} is not an embedding model of the catalog; allowed: "
+            + ", ".join(catalog.ids("embedding"))
+        ]
+    if embedding.model not in enabled:
+        return [
+            f"{key}.model: {embedding.model!r} is not enabled in this stage; add "
+            f'{{"id": "{embedding.model}"}} to the stage\'s models'
+        ]
+    if enabled[embedding.model].profile is not None:
+        return [
+            f"{key}.model: {embedding.model!r} is enabled through the "
+            f"{enabled[embedding.model].profile!r} profile; knowledge bases embed in the stage's "
+            "region: enable it with no profile"
+        ]
+    dims = spec.embedding_dimensions
+    if embedding.dimensions is not None and embedding.dimensions not in dims:
+        return [
+            f"{key}.dimensions: {show(embedding.dimensions)} is not allowed for "
+            f"{embedding.model!r}; allowed: {', '.join(str(d) for d in dims)}"
+        ]
+    return []
+
+
+def _parser_problems(
+    key: str, model: str, enabled: dict[str, ModelRef], catalog: Catalog
+) -> list[str]:
+    spec = catalog.get(model)
+    readers = sorted(
+        m.id for m in catalog.models.values() if m.kind == "chat" and "image" in m.input_modalities
+    )
+    if spec is None or spec.kind != "chat" or "image" not in spec.input_modalities:
+        return [
+            f"{key}: {model!r} cannot parse documents (a chat model that reads images is needed); "
+            f"allowed: {', '.join(readers)}"
+        ]
+    if model not in enabled:
+        return [f"{key}: {model!r} is not enabled in this stage; add it to the stage's models"]
+    return []
+
+
+def _chunking_problems(key: str, kb: KnowledgeBaseConfig) -> list[str]:
+    c = kb.chunking
+    if isinstance(c, HierarchicalChunking):
+        if c.child_max_tokens >= c.parent_max_tokens:
+            return [
+                f"{key}.child_max_tokens: {c.child_max_tokens} is not allowed: below "
+                f"parent_max_tokens ({c.parent_max_tokens})"
+            ]
+        if c.overlap_tokens >= c.child_max_tokens:
+            return [
+                f"{key}.overlap_tokens: {c.overlap_tokens} is not allowed: below "
+                f"child_max_tokens ({c.child_max_tokens})"
+            ]
+    return []
+
+
+def _store_problems(key: str, kb: KnowledgeBaseConfig) -> list[str]:
+    store = kb.vector_store
+    if not isinstance(store, AuroraPgvectorStore):
+        return []
+    problems = []
+    for field in ("min_capacity", "max_capacity"):
+        value = getattr(store, field)
+        if (value * 2) != int(value * 2):
+            problems.append(
+                f"{key}.{field}: {show(value)} is not allowed: ACUs come in steps of 0.5"
+            )
+    if store.min_capacity > store.max_capacity:
+        problems.append(
+            f"{key}.min_capacity: {show(store.min_capacity)} is not allowed: at most "
+            f"max_capacity ({show(store.max_capacity)})"
+        )
+    return problems
+
+
+__all__ = [
+    "AuroraPgvectorStore",
+    "DataSource",
+    "Embedding",
+    "FixedChunking",
+    "HierarchicalChunking",
+    "KnowledgeBaseConfig",
+    "KnowledgeBases",
+    "NoChunking",
+    "OpenSearchServerlessStore",
+    "Parsing",
+    "Retrieval",
+    "S3VectorsStore",
+    "SemanticChunking",
+    "knowledge_problems",
+]

@@ -1,0 +1,1 @@
+"""Knowledge bases: data buckets, vector stores, knowledge bases and their ingestion."""
