@@ -163,6 +163,9 @@ class ModelSpec(_Strict):
     """Per-request output cap of a chat model."""
     embedding_dimensions: tuple[int, ...] = ()
     """Vector sizes an embedding model can return."""
+    max_input_tokens: int | None = Field(default=None, gt=0)
+    """Tokens an embedding model accepts per input (its context window), where known: a
+    knowledge base's chunks must fit in it."""
     access: ModelAccessSpec = ModelAccessSpec()
     regions: tuple[str, ...] = ()
     """Regions that serve the model on demand in-region (no inference profile)."""

@@ -16,7 +16,11 @@ from stacks.catalog import Catalog
 from stacks.config.base import Strict, show
 from stacks.config.models import ModelRef
 
-KB_NAME = r"^[a-z][a-z0-9-]{0,19}$"
+# Lowercase, no doubled or trailing hyphen: the name goes into resource names, and Bedrock's own
+# Name shape (``([0-9a-zA-Z][_-]?){1,100}``, botocore bedrock-agent, checked 2026-12-01) refuses
+# ``--``.
+KB_NAME = r"^[a-z](-?[a-z0-9])*$"
+KB_NAME_MAX = 20
 # S3DataSourceConfiguration.bucketArn (botocore bedrock-agent, checked 2026-12-01).
 BUCKET_ARN = r"^arn:aws(|-cn|-us-gov):s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
 # A metadata key as written in a document's .metadata.json and matched by a Retrieve filter.
@@ -24,8 +28,13 @@ METADATA_KEY = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$"
 # Keys Bedrock writes itself (x-amz-bedrock-kb-source-uri, x-amz-bedrock-kb-chunk-id, ...).
 RESERVED_METADATA_PREFIX = "x-amz-bedrock-kb"
 MAX_KNOWLEDGE_BASES = 10
+MAX_PREFIX = 300  # S3Prefix max length (botocore bedrock-agent, checked 2026-12-01)
 MAX_TOKENS = 8192
 MAX_RESULTS = 100  # KnowledgeBaseVectorSearchConfiguration.numberOfResults max
+# ServerlessV2ScalingConfiguration: half-ACU steps, max capacity above 0.5 ACU, at most 256 ACU
+# on recent engine versions (128 on older ones); auto-pause 300-86,400 s (AWS::RDS::DBCluster
+# ServerlessV2ScalingConfiguration and aurora-serverless-v2-auto-pause.html, checked 2026-12-01).
+MAX_ACU = 256
 
 
 class DataSource(Strict):
@@ -37,7 +46,9 @@ class DataSource(Strict):
 
     bucket_arn: str | None = Field(default=None, pattern=BUCKET_ARN)
     """An existing bucket in the stage's account and region; absent: the kit's data bucket."""
-    prefix: str | None = Field(default=None, min_length=1, max_length=1024, pattern=r"^[^/].*/$")
+    prefix: str | None = Field(
+        default=None, min_length=1, max_length=MAX_PREFIX, pattern=r"^[^/].*/$"
+    )
     """Documents under this prefix (ending in ``/``). Default in the kit's bucket: ``<name>/``;
     required with ``bucket_arn``."""
 
@@ -109,11 +120,13 @@ class AuroraPgvectorStore(Strict):
     """Aurora PostgreSQL Serverless v2 with pgvector, scaling to zero when idle."""
 
     type: Literal["aurora-pgvector"]
-    min_capacity: float = Field(default=0, ge=0, le=256)
+    min_capacity: float = Field(default=0, ge=0, le=MAX_ACU)
     """ACUs, in steps of 0.5; 0 lets the cluster pause."""
-    max_capacity: float = Field(default=2, ge=1, le=256)
+    max_capacity: float = Field(default=2, ge=1, le=MAX_ACU)
+    """ACUs, in steps of 0.5; Aurora requires more than 0.5, hence at least 1."""
     auto_pause_seconds: int = Field(default=300, ge=300, le=86400)
-    """Idle seconds before a cluster at 0 ACU pauses (used only with ``min_capacity`` 0)."""
+    """Idle seconds before a cluster at 0 ACU pauses; setting it with ``min_capacity`` above 0
+    is an error (the cluster never pauses)."""
     rotate_secret: bool | None = None
     """``null``: rotated in a ``production`` stage."""
 
@@ -134,7 +147,7 @@ class Retrieval(Strict):
 class KnowledgeBaseConfig(Strict):
     """One knowledge base: documents in, a grounded and cited answer endpoint out."""
 
-    name: str = Field(pattern=KB_NAME)
+    name: str = Field(max_length=KB_NAME_MAX, pattern=KB_NAME)
     description: str | None = Field(default=None, min_length=1, max_length=200)
     data_source: DataSource = DataSource()
     embedding: Embedding
@@ -171,7 +184,11 @@ def knowledge_problems(
     models:
         The stage's enabled models (embedding and parser models must be among them).
     catalog:
-        The model catalog (dimensions, kinds, modalities).
+        The model catalog (dimensions, input limits, kinds, modalities).
+
+    Returns
+    -------
+    One message per problem, each naming the key path, the value and what is allowed.
     """
     problems: list[str] = []
     enabled = {ref.id: ref for ref in models}
@@ -185,7 +202,7 @@ def knowledge_problems(
         problems += _embedding_problems(f"{key}.embedding", kb.embedding, enabled, catalog)
         if kb.parsing is not None:
             problems += _parser_problems(f"{key}.parsing.model", kb.parsing.model, enabled, catalog)
-        problems += _chunking_problems(f"{key}.chunking", kb)
+        problems += _chunking_problems(f"{key}.chunking", kb, catalog)
         problems += _store_problems(f"{key}.vector_store", kb)
         if kb.tenant_key is not None and kb.tenant_key.lower().startswith(RESERVED_METADATA_PREFIX):
             problems.append(
@@ -231,6 +248,8 @@ def _embedding_problems(
             f'{{"id": "{embedding.model}"}} to the stage\'s models'
         ]
     if enabled[embedding.model].profile is not None:
+        # Bedrock documents inference profiles for parsing and generation only
+        # (knowledge-base-supported.html, checked 2026-12-01): embeddings run in-region.
         return [
             f"{key}.model: {embedding.model!r} is enabled through the "
             f"{enabled[embedding.model].profile!r} profile; knowledge bases embed in the stage's "
@@ -258,24 +277,53 @@ def _parser_problems(
             f"allowed: {', '.join(readers)}"
         ]
     if model not in enabled:
-        return [f"{key}: {model!r} is not enabled in this stage; add it to the stage's models"]
+        # In-region or through a profile: Bedrock accepts an inference profile for parsing
+        # (knowledge-base-supported.html; BedrockFoundationModelConfiguration.modelArn).
+        return [
+            f'{key}: {model!r} is not enabled in this stage; add {{"id": "{model}"}} (with the '
+            "profile the stage reaches it through, if any) to the stage's models"
+        ]
     return []
 
 
-def _chunking_problems(key: str, kb: KnowledgeBaseConfig) -> list[str]:
+def _embedded_tokens(
+    chunking: FixedChunking | HierarchicalChunking | SemanticChunking | NoChunking,
+) -> tuple[str, int] | None:
+    """The key and size of the chunks the embedding model receives (``None``: whole files)."""
+    if isinstance(chunking, HierarchicalChunking):
+        return "child_max_tokens", chunking.child_max_tokens  # child chunks are the ones embedded
+    if isinstance(chunking, (FixedChunking, SemanticChunking)):
+        return "max_tokens", chunking.max_tokens
+    return None
+
+
+def _chunking_problems(key: str, kb: KnowledgeBaseConfig, catalog: Catalog) -> list[str]:
     c = kb.chunking
+    problems = []
     if isinstance(c, HierarchicalChunking):
+        # Kit rules: Bedrock's model only fixes two levels, the first of larger chunks and the
+        # second of smaller ones derived from it (HierarchicalChunkingConfiguration); an overlap
+        # as long as a child chunk would repeat whole chunks.
         if c.child_max_tokens >= c.parent_max_tokens:
-            return [
+            problems.append(
                 f"{key}.child_max_tokens: {c.child_max_tokens} is not allowed: below "
                 f"parent_max_tokens ({c.parent_max_tokens})"
-            ]
+            )
         if c.overlap_tokens >= c.child_max_tokens:
-            return [
+            problems.append(
                 f"{key}.overlap_tokens: {c.overlap_tokens} is not allowed: below "
                 f"child_max_tokens ({c.child_max_tokens})"
-            ]
-    return []
+            )
+    embedded = _embedded_tokens(c)
+    spec = catalog.get(kb.embedding.model)
+    limit = spec.max_input_tokens if spec is not None else None
+    if embedded is not None and limit is not None and embedded[1] > limit:
+        field, size = embedded
+        problems.append(
+            f"{key}.{field}: {size} is not allowed with {kb.embedding.model!r}: at most "
+            f"{limit} (the tokens the embedding model reads per input)"
+        )
+    return problems
 
 
 def _store_problems(key: str, kb: KnowledgeBaseConfig) -> list[str]:
@@ -293,6 +341,13 @@ def _store_problems(key: str, kb: KnowledgeBaseConfig) -> list[str]:
         problems.append(
             f"{key}.min_capacity: {show(store.min_capacity)} is not allowed: at most "
             f"max_capacity ({show(store.max_capacity)})"
+        )
+    if store.min_capacity > 0 and "auto_pause_seconds" in store.model_fields_set:
+        # Aurora pauses only a cluster whose minimum is 0 ACU: the value would do nothing.
+        problems.append(
+            f"{key}.auto_pause_seconds: {store.auto_pause_seconds} is not allowed with "
+            f"min_capacity {show(store.min_capacity)}: only a cluster with min_capacity 0 pauses; "
+            "set min_capacity to 0 or remove auto_pause_seconds"
         )
     return problems
 
