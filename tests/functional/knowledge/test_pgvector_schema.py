@@ -52,10 +52,23 @@ class Cluster:
     admin_secret: str
     user_secret: str
     user_password: str
+    schema: str = "bedrock_integration"
     sleeps: list[float] = field(default_factory=list)
 
+    @property
+    def kb(self) -> str:
+        """The default table's ``schema.table``."""
+        return f"{self.schema}.bedrock_kb"
+
     def table(self, **changes: Any) -> PgvectorTable:
-        return PgvectorTable(**{"database": self.database, "dimensions": DIMENSIONS, **changes})
+        return PgvectorTable(
+            **{
+                "database": self.database,
+                "schema_name": self.schema,
+                "dimensions": DIMENSIONS,
+                **changes,
+            }
+        )
 
     def properties(self, table: PgvectorTable | None = None, **changes: Any) -> dict[str, Any]:
         props = PgvectorSchemaProperties(
@@ -119,18 +132,35 @@ def _as_cloudformation(value: Any) -> Any:
     return str(value)
 
 
-@pytest.fixture
-def cluster(postgres: Postgres, front: FakeDataApi) -> Cluster:
+def _cluster(postgres: Postgres, front: FakeDataApi, database: str, schema: str) -> Cluster:
     front.reset()
     password = secrets.token_urlsafe(24)
     return Cluster(
         postgres=postgres,
         front=front,
-        database=postgres.create_database(),
+        database=database,
         admin_secret=front.add_secret(ADMIN, postgres.admin_password),
         user_secret=front.add_secret(USER_NAME, password),
         user_password=password,
+        schema=schema,
     )
+
+
+@pytest.fixture(scope="module")
+def shared_database(postgres: Postgres) -> str:
+    return postgres.create_database()
+
+
+@pytest.fixture
+def cluster(postgres: Postgres, front: FakeDataApi, shared_database: str) -> Cluster:
+    """A database shared by the module's tests, and a schema of this test's own."""
+    return _cluster(postgres, front, shared_database, f"kb_{secrets.token_hex(4)}")
+
+
+@pytest.fixture
+def empty_cluster(postgres: Postgres, front: FakeDataApi) -> Cluster:
+    """A new database (no pgvector yet) and the default schema name."""
+    return _cluster(postgres, front, postgres.create_database(), "bedrock_integration")
 
 
 def _indexes(cluster: Cluster, table: PgvectorTable) -> dict[str, str]:
@@ -146,8 +176,11 @@ def _vector(*values: float) -> str:
     return "[" + ",".join(str(v) for v in values) + "]"
 
 
-def test_create_builds_the_extension_table_and_indexes_bedrock_needs(cluster: Cluster) -> None:
+def test_create_builds_the_extension_table_and_indexes_bedrock_needs(
+    empty_cluster: Cluster,
+) -> None:
     # Given an empty database behind the Data API
+    cluster = empty_cluster
     table = cluster.table()
     # When CloudFormation creates the resource
     got = cluster.send("Create", cluster.properties())
@@ -185,7 +218,7 @@ def test_create_twice_and_update_change_nothing(cluster: Cluster) -> None:
     props = cluster.properties()
     first = cluster.send("Create", props)
     cluster.query(
-        "INSERT INTO bedrock_integration.bedrock_kb (id, embedding, chunks) "
+        f"INSERT INTO {cluster.kb} (id, embedding, chunks) "
         "VALUES (gen_random_uuid(), CAST(:v AS vector), 'kept')",
         v=_vector(*[1.0] * DIMENSIONS),
     )
@@ -196,7 +229,7 @@ def test_create_twice_and_update_change_nothing(cluster: Cluster) -> None:
     # Then the same resource answers, and the table, its row and its indexes are unchanged
     assert again["PhysicalResourceId"] == updated["PhysicalResourceId"]
     assert updated["PhysicalResourceId"] == first["PhysicalResourceId"]
-    assert cluster.query("SELECT chunks FROM bedrock_integration.bedrock_kb") == [["kept"]]
+    assert cluster.query(f"SELECT chunks FROM {cluster.kb}") == [["kept"]]
     assert _indexes(cluster, cluster.table()) == indexes
     # And no statement failed along the way
     assert {c.answered for c in cluster.front.calls} == {"ok"}
@@ -212,9 +245,7 @@ def test_a_paused_cluster_is_retried_until_it_resumes(cluster: Cluster) -> None:
     assert answered[:4] == [RESUMING, RESUMING, RESUMING, "ok"]
     assert len(cluster.sleeps) == 3
     assert cluster.sleeps == sorted(cluster.sleeps) and cluster.sleeps[0] < cluster.sleeps[-1]
-    assert cluster.query("SELECT to_regclass('bedrock_integration.bedrock_kb')::text") == [
-        ["bedrock_integration.bedrock_kb"]
-    ]
+    assert cluster.query(f"SELECT to_regclass('{cluster.kb}')::text") == [[cluster.kb]]
 
 
 def test_throttling_is_retried_like_a_resume(cluster: Cluster) -> None:
@@ -272,7 +303,7 @@ def test_a_dimension_change_fails_and_keeps_the_table(cluster: Cluster) -> None:
     # And the column keeps its size
     assert cluster.query(
         "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
-        "WHERE attrelid = to_regclass('bedrock_integration.bedrock_kb') "
+        f"WHERE attrelid = to_regclass('{cluster.kb}') "
         "AND attname = 'embedding'"
     ) == [[f"vector({DIMENSIONS})"]]
 
@@ -286,9 +317,9 @@ def test_a_new_table_name_with_a_new_size_is_a_new_resource(cluster: Cluster) ->
     got = cluster.send("Update", moved, old=props, physical_id=created["PhysicalResourceId"])
     # Then it is a new physical resource and both tables exist
     assert got["PhysicalResourceId"] != created["PhysicalResourceId"]
-    assert got["Data"]["TableName"] == "bedrock_integration.bedrock_kb_v2"
+    assert got["Data"]["TableName"] == f"{cluster.schema}.bedrock_kb_v2"
     found = cluster.query(
-        "SELECT tablename FROM pg_tables WHERE schemaname = 'bedrock_integration' ORDER BY 1"
+        f"SELECT tablename FROM pg_tables WHERE schemaname = '{cluster.schema}' ORDER BY 1"
     )
     assert found == [["bedrock_kb"], ["bedrock_kb_v2"]]
 
@@ -303,9 +334,7 @@ def test_delete_keeps_the_table_and_runs_nothing(cluster: Cluster) -> None:
     # Then nothing ran and the table is still there
     assert got == {"PhysicalResourceId": created["PhysicalResourceId"]}
     assert cluster.front.calls == []
-    assert cluster.query("SELECT to_regclass('bedrock_integration.bedrock_kb')::text") == [
-        ["bedrock_integration.bedrock_kb"]
-    ]
+    assert cluster.query(f"SELECT to_regclass('{cluster.kb}')::text") == [[cluster.kb]]
 
 
 def test_bedrock_user_writes_and_searches_by_cosine_but_cannot_drop(cluster: Cluster) -> None:
@@ -325,7 +354,7 @@ def test_bedrock_user_writes_and_searches_by_cosine_but_cannot_drop(cluster: Clu
     for chunk, values in rows.items():
         rds.execute_statement(
             **target,
-            sql="INSERT INTO bedrock_integration.bedrock_kb "
+            sql=f"INSERT INTO {cluster.kb} "
             "(id, embedding, chunks, metadata, custom_metadata) "
             "VALUES (:id, CAST(:embedding AS vector), :chunks, :metadata, "
             "CAST(:custom AS jsonb))",
@@ -345,7 +374,7 @@ def test_bedrock_user_writes_and_searches_by_cosine_but_cannot_drop(cluster: Clu
     found = rds.execute_statement(
         **target,
         sql="SELECT chunks, embedding <=> CAST(:q AS vector) AS distance "
-        "FROM bedrock_integration.bedrock_kb "
+        f"FROM {cluster.kb} "
         "WHERE custom_metadata @> CAST(:filter AS jsonb) "
         "ORDER BY embedding <=> CAST(:q AS vector) LIMIT 2",
         parameters=[
@@ -364,7 +393,7 @@ def test_bedrock_user_writes_and_searches_by_cosine_but_cannot_drop(cluster: Clu
     try:
         con.run("SET enable_seqscan = off")
         plan = con.run(
-            "EXPLAIN SELECT id FROM bedrock_integration.bedrock_kb "
+            f"EXPLAIN SELECT id FROM {cluster.kb} "
             "ORDER BY embedding <=> CAST(:q AS vector) LIMIT 1",
             q=_vector(*[1.0] * DIMENSIONS),
         )
@@ -373,7 +402,7 @@ def test_bedrock_user_writes_and_searches_by_cosine_but_cannot_drop(cluster: Clu
     assert "bedrock_kb_hnsw" in " ".join(str(line) for line in plan)
     # And the same user may not drop the table it writes to
     with pytest.raises(rds.exceptions.DatabaseErrorException):
-        rds.execute_statement(**target, sql="DROP TABLE bedrock_integration.bedrock_kb")
+        rds.execute_statement(**target, sql=f"DROP TABLE {cluster.kb}")
 
 
 def test_the_user_secret_is_the_password_that_logs_in_and_is_never_logged(
