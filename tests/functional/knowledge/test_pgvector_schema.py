@@ -109,7 +109,7 @@ class Cluster:
             self.sleeps.append(seconds)
             context.started -= seconds
 
-        return pgvector_schema.handler(  # type: ignore[no-any-return]
+        return pgvector_schema.handler(
             event,
             context,
             client=_client("rds-data", self.front),
