@@ -268,9 +268,7 @@ def schema_statements(table: PgvectorTable) -> list[Statement]:
             f"schema {table.schema_name}",
             f"CREATE SCHEMA IF NOT EXISTS {_quoted(table.schema_name)}",
         ),
-        Statement(
-            f"table {table.qualified_name}", f"CREATE TABLE IF NOT EXISTS {rel} ({columns})"
-        ),
+        Statement(f"table {table.qualified_name}", f"CREATE TABLE IF NOT EXISTS {rel} ({columns})"),
         Statement(
             f"HNSW cosine index on {table.vector_column}",
             f"CREATE INDEX IF NOT EXISTS {_index_name(table, 'hnsw')} ON {rel} "

@@ -113,9 +113,7 @@ class _State:
     failures: list[tuple[str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     # Idle connections by (user, password, database): the service pools its connections too.
-    idle: dict[tuple[str, str, str], list[pg8000.native.Connection]] = field(
-        default_factory=dict
-    )
+    idle: dict[tuple[str, str, str], list[pg8000.native.Connection]] = field(default_factory=dict)
 
     def checkout(self, user: str, password: str, database: str) -> pg8000.native.Connection:
         with self.lock:
