@@ -90,3 +90,13 @@ def any_stage(request: pytest.FixtureRequest) -> Synthesized:
     """Every stage, test-owned and shipped: what every gate runs on."""
     kind, name = request.param
     return synthesized(kind, name)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """A real PostgreSQL with pgvector (``tests.support.postgres``), started on first use and
+    stopped when the run ends."""
+    from tests.support.postgres import running_postgres
+
+    with running_postgres() as server:
+        yield server

@@ -18,10 +18,9 @@ ids the catalog records for the stage's models; ``ViewSubscriptions`` supports n
 
 from __future__ import annotations
 
-from aws_cdk import CustomResource, Duration, Stack
+from aws_cdk import CustomResource, Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from kit_runtime.contracts.model_access import (
@@ -31,8 +30,8 @@ from kit_runtime.contracts.model_access import (
     flag,
 )
 from stacks.config import StagePlan
+from stacks.core.custom_resource import kit_provider
 from stacks.core.function import KitFunction
-from stacks.core.logs import retained_log_group
 from stacks.core.nag import acknowledge
 
 HANDLER = "handlers.model_access.handler"
@@ -174,59 +173,13 @@ class ModelAccessCheck(Construct):
             "limited to the stage's region by aws:RequestedRegion.",
         )
 
-        framework_logs = retained_log_group(
-            self, "ProviderLogs", days=plan.config.runtime.log_retention_days
-        )
-        framework_role = iam.Role(
+        self.provider = kit_provider(
             self,
-            "ProviderRole",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"Model access check provider framework ({plan.name})",
+            plan=plan,
+            function=self.function,
+            subject="check",
+            role_description=f"Model access check provider framework ({plan.name})",
         )
-        framework_role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[framework_logs.log_group_arn],  # the ARN already ends in ":*"
-            )
-        )
-        self.provider = cr.Provider(
-            self,
-            "Provider",
-            on_event_handler=self.function.function,
-            log_group=framework_logs,
-            framework_on_event_role=framework_role,
-        )
-        acknowledge(
-            framework_role,
-            f"AwsSolutions-IAM5[Resource::<{_logical_ref(self.function.function)}>:*]",
-            "The CDK Provider framework grants lambda:InvokeFunction on the check function and "
-            "its versions/aliases (<arn>:*); it is limited to that one function.",
-        )
-        framework = [
-            (
-                "AwsSolutions-L1",
-                "The Provider framework function's runtime is chosen and "
-                "updated by aws-cdk-lib, not by this kit.",
-            ),
-            (
-                "Serverless-LambdaDefaultMemorySize",
-                "aws-cdk-lib's Provider exposes no memory "
-                "setting for its framework function, which only relays the CloudFormation event "
-                "to the check function (which sets its memory).",
-            ),
-            (
-                "Serverless-LambdaDLQ",
-                "CloudFormation waits for the framework's answer; a "
-                "failed check fails the deployment, so there is no event to replay from a DLQ.",
-            ),
-            (
-                "Serverless-LambdaTracing",
-                "aws-cdk-lib's Provider exposes no tracing setting "
-                "for its framework function; the check function itself is traced with X-Ray.",
-            ),
-        ]
-        for rule, reason in framework:
-            acknowledge(self.provider, rule, reason)
 
         self.resource = CustomResource(
             self,
@@ -235,11 +188,6 @@ class ModelAccessCheck(Construct):
             resource_type=RESOURCE_TYPE,
             properties=access_check_properties(plan).render(),
         )
-
-
-def _logical_ref(construct: Construct) -> str:
-    child = construct.node.default_child
-    return Stack.of(construct).get_logical_id(child) + ".Arn"  # type: ignore[arg-type]
 
 
 __all__ = ["ModelAccessCheck", "access_check_properties", "access_check_statements"]

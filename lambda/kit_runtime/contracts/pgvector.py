@@ -31,3 +31,28 @@ class PgvectorTable(Contract):
     def qualified_name(self) -> str:
         """``schema.table``, the form ``RdsConfiguration.tableName`` takes."""
         return f"{self.schema_name}.{self.table}"
+
+
+USER_NAME = "bedrock_user"
+"""The login role Bedrock connects as (through the Data API, with its own secret)."""
+
+
+class PgvectorSchemaProperties(Contract):
+    """Properties of the ``Custom::PgvectorSchema`` resource (``ServiceToken`` aside).
+
+    Only ARNs and names: the dedicated user's password stays in Secrets Manager, where the
+    schema function reads it at run time.
+    """
+
+    ClusterArn: str = Field(min_length=1)
+    """The Aurora cluster (the Data API's ``resourceArn``)."""
+    SecretArn: str = Field(min_length=1)
+    """The secret of the administrative user the statements run as."""
+    UserSecretArn: str | None = None
+    """The secret (``username``, ``password``) of the role Bedrock connects as; ``None``:
+    Bedrock uses ``SecretArn`` and no role is created."""
+    Table: PgvectorTable
+
+    def render(self) -> dict[str, object]:
+        """The properties as the stack writes them (absent user secret left out)."""
+        return self.model_dump(mode="json", exclude_none=True)

@@ -1,0 +1,101 @@
+"""The CDK Provider framework as every kit custom resource uses it.
+
+A custom resource's own function is a ``KitFunction``; the framework function in front of it
+gets a retained log group, a role limited to that log group, and the cdk-nag acknowledgments
+its aws-cdk-lib-managed settings need.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import custom_resources as cr
+from constructs import Construct
+
+from stacks.config import StagePlan
+from stacks.core.function import KitFunction
+from stacks.core.logs import retained_log_group
+from stacks.core.nag import acknowledge
+
+
+def kit_provider(
+    scope: Construct, *, plan: StagePlan, function: KitFunction, subject: str, role_description: str
+) -> cr.Provider:
+    """A Provider relaying CloudFormation events to ``function``.
+
+    Parameters
+    ----------
+    scope:
+        The custom resource's construct; the log group, role and provider are its children
+        ``ProviderLogs``, ``ProviderRole`` and ``Provider``.
+    plan:
+        The stage plan (log retention).
+    function:
+        The function handling the events.
+    subject:
+        What the function does, as a noun ("check"), for the acknowledgment reasons.
+    role_description:
+        The framework role's description.
+    """
+    framework_logs = retained_log_group(
+        scope, "ProviderLogs", days=plan.config.runtime.log_retention_days
+    )
+    framework_role = iam.Role(
+        scope,
+        "ProviderRole",
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        description=role_description,
+    )
+    framework_role.add_to_policy(
+        iam.PolicyStatement(
+            actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+            resources=[framework_logs.log_group_arn],  # the ARN already ends in ":*"
+        )
+    )
+    provider = cr.Provider(
+        scope,
+        "Provider",
+        on_event_handler=function.function,
+        log_group=framework_logs,
+        framework_on_event_role=framework_role,
+    )
+    acknowledge(
+        framework_role,
+        f"AwsSolutions-IAM5[Resource::<{_logical_ref(function.function)}>:*]",
+        f"The CDK Provider framework grants lambda:InvokeFunction on the {subject} function and "
+        "its versions/aliases (<arn>:*); it is limited to that one function.",
+    )
+    framework = [
+        (
+            "AwsSolutions-L1",
+            "The Provider framework function's runtime is chosen and "
+            "updated by aws-cdk-lib, not by this kit.",
+        ),
+        (
+            "Serverless-LambdaDefaultMemorySize",
+            "aws-cdk-lib's Provider exposes no memory "
+            "setting for its framework function, which only relays the CloudFormation event "
+            f"to the {subject} function (which sets its memory).",
+        ),
+        (
+            "Serverless-LambdaDLQ",
+            "CloudFormation waits for the framework's answer; a "
+            f"failed {subject} fails the deployment, so there is no event to replay from a DLQ.",
+        ),
+        (
+            "Serverless-LambdaTracing",
+            "aws-cdk-lib's Provider exposes no tracing setting "
+            f"for its framework function; the {subject} function itself is traced with X-Ray.",
+        ),
+    ]
+    for rule, reason in framework:
+        acknowledge(provider, rule, reason)
+    return provider
+
+
+def _logical_ref(construct: Construct) -> str:
+    child = construct.node.default_child
+    return Stack.of(construct).get_logical_id(child) + ".Arn"  # type: ignore[arg-type]
+
+
+__all__ = ["kit_provider"]
