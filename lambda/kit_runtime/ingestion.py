@@ -177,7 +177,9 @@ class Coordinator:
             else:
                 # The lease stays as it is: it measures the owner's liveness, not ours.
                 flagged = replace(record, pending=True, version=record.version + 1)
-                outcome = Outcome("coalesced", record.job_id) if self._put(key, flagged, record) else None
+                outcome = (
+                    Outcome("coalesced", record.job_id) if self._put(key, flagged, record) else None
+                )
             if outcome is not None:
                 return outcome
         raise Contention(f"{key}: {MAX_WRITE_ATTEMPTS} conflicting writes in a row")
@@ -433,9 +435,7 @@ class JobReport:
         return values
 
 
-def job_report(
-    source: str, job: Mapping[str, Any], *, reasons_shown: int
-) -> JobReport:
+def job_report(source: str, job: Mapping[str, Any], *, reasons_shown: int) -> JobReport:
     """Build a report from GetIngestionJob's ``ingestionJob`` (SDK or Step Functions casing).
 
     The Step Functions SDK integration answers with PascalCase keys (``Status``,

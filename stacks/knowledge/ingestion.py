@@ -121,7 +121,9 @@ class IngestionPipeline(Construct):
         self.dead_letters, self.queue = self._queues()
         # A fixed name: the functions start executions by ARN, and the state machine invokes
         # the report function, so a token ARN both ways would be a dependency cycle.
-        self.state_machine_name = resource_name(plan.kit_name, plan.name, "ingestion", max_length=80)
+        self.state_machine_name = resource_name(
+            plan.kit_name, plan.name, "ingestion", max_length=80
+        )
         state_machine_arn = stack.format_arn(
             service="states",
             resource="stateMachine",
@@ -226,7 +228,9 @@ class IngestionPipeline(Construct):
             # Lambda's guidance for SQS event sources: at least six times the function timeout.
             visibility_timeout=Duration.seconds(6 * TRIGGER_TIMEOUT_SECONDS),
             retention_period=Duration.days(4),
-            dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=MAX_RECEIVES),
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=dead_letters, max_receive_count=MAX_RECEIVES
+            ),
         )
         return dead_letters, queue
 
@@ -351,9 +355,7 @@ class IngestionPipeline(Construct):
             .when(running, wait)
             .otherwise(report.next(sfn.Succeed(self, "Reported")))
         )
-        logs = retained_log_group(
-            self, "FollowerLogs", days=plan.config.runtime.log_retention_days
-        )
+        logs = retained_log_group(self, "FollowerLogs", days=plan.config.runtime.log_retention_days)
         machine = sfn.StateMachine(
             self,
             "Follower",
@@ -361,7 +363,9 @@ class IngestionPipeline(Construct):
             definition_body=sfn.DefinitionBody.from_chainable(definition),
             timeout=FOLLOWER_TIMEOUT,
             tracing_enabled=plan.config.runtime.tracing,
-            logs=sfn.LogOptions(destination=logs, level=sfn.LogLevel.ALL, include_execution_data=False),
+            logs=sfn.LogOptions(
+                destination=logs, level=sfn.LogLevel.ALL, include_execution_data=False
+            ),
         )
         stack = Stack.of(self)
         report_fn = self.reporter.function.node.default_child

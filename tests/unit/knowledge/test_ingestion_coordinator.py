@@ -140,7 +140,9 @@ def test_given_a_duplicated_end_notice_then_the_follow_up_is_not_ended_by_it() -
     assert w.record().job_id == follow_up and w.record().state == "running"
 
 
-def test_given_a_job_started_elsewhere_when_triggered_then_it_is_adopted_and_a_follow_up_owed() -> None:
+def test_given_a_job_started_elsewhere_when_triggered_then_it_is_adopted_and_a_follow_up_owed() -> (
+    None
+):
     # Given a job started outside the coordinator (console, make ingest): the table says idle
     w = world()
     outside = w.service.start_job(SOURCE.knowledge_base_id, SOURCE.data_source_id).job_id
@@ -230,7 +232,9 @@ def test_given_a_claimer_that_died_before_starting_when_swept_then_the_owed_job_
     # Given a claim written by a function that died before StartIngestionJob
     w = world()
     key = record_key(SOURCE)
-    assert w.store.put(key, Record(state="running", version=1, updated_at=w.clock.now, claim="x"), 0)
+    assert w.store.put(
+        key, Record(state="running", version=1, updated_at=w.clock.now, claim="x"), 0
+    )
     assert w.coordinator.reconcile(SOURCE).action == "ignored"  # within its lease
 
     w.clock.now += LEASE
@@ -252,7 +256,9 @@ def test_given_a_lost_follower_when_released_then_the_sweep_starts_the_owed_job(
     assert len(w.service.jobs) == 2
 
 
-def test_given_a_busy_service_with_no_job_listed_then_the_trigger_fails_and_frees_the_record() -> None:
+def test_given_a_busy_service_with_no_job_listed_then_the_trigger_fails_and_frees_the_record() -> (
+    None
+):
     class Ghost(ServiceJobs):
         def start(self, source: IngestionSource) -> str:
             raise JobBusy("ServiceQuotaExceededException")
