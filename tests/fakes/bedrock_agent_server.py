@@ -2,7 +2,8 @@
 
 :class:`IngestionService` holds jobs per data source and enforces the service's rule that one
 job runs at a time (a start while one runs answers ``ConflictException``). Jobs progress as a
-test scripts them: each ``GetIngestionJob`` moves a job one step along its script (e.g.
+test scripts them: each ``GetIngestionJob`` answers the job's status, then moves it one step
+along its script (e.g.
 ``STARTING -> IN_PROGRESS -> COMPLETE``), or a test ends jobs itself (:meth:`finish`).
 
 :class:`BedrockAgentServer` serves it over HTTP the way botocore's ``bedrock-agent`` client
@@ -20,7 +21,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -119,9 +120,10 @@ class IngestionService:
             job = next((j for j in self.jobs if j.job_id == job_id), None)
             if job is None or (job.knowledge_base_id, job.data_source_id) != (kb, ds):
                 return None
+            seen = replace(job, script=list(job.script))  # what this call answers
             if advance and job.step < len(job.script) - 1:
-                job.step += 1
-            return job
+                job.step += 1  # the next call sees the next step
+            return seen
 
     def active(self, kb: str, ds: str) -> Job | None:
         running = [
