@@ -133,12 +133,14 @@ smoke: install
 	@$(CLIENT) smoke
 
 # --- Sync a knowledge base and follow the job to its end (stacks/tools/ingest.py) ---------------
-# make ingest KB=<name> STAGE=<stage> [PROFILE=p]: exit 1 when the job failed or documents failed.
+# make ingest KB=<name> STAGE=<stage> [PROFILE=p] [POLL=15]: exit 1 when the job failed or
+# documents failed, 2 when something must be fixed first.
 KB ?=
+POLL ?= 15
 export KB
 ingest: install
 	@$(CURDIR)/.venv/bin/python -m stacks.tools.ingest --stage="$(STAGE)" --kb="$${KB:-}" \
-		--cdk-json=$(CDK_JSON) --profile="$${PROFILE:-}"
+		--cdk-json=$(CDK_JSON) --profile="$${PROFILE:-}" --poll-seconds="$(POLL)"
 
 clean:
 	rm -rf cdk.out cdk.out.pipeline .pytest_cache .ruff_cache

@@ -14,7 +14,7 @@ from botocore.config import Config
 from handlers.ingestion import Runtime, report, trigger
 from kit_runtime.contracts.ingestion import IngestionSettings, IngestionSource
 from kit_runtime.ingestion import BedrockJobs, Coordinator, record_key
-from tests.fakes.bedrock_agent_server import BedrockAgentServer, IngestionService, MemoryStore
+from tests.fakes.bedrock_agent_server import BedrockAgentServer, IngestionService, Job, MemoryStore
 from tests.support.lambda_context import LambdaContext
 
 DOCS = IngestionSource(
@@ -198,10 +198,9 @@ def test_given_bedrock_refuses_then_only_that_sources_messages_fail(local: Local
     broken = WIKI.model_copy(update={"knowledge_base_id": "KBMISSING1"})
     settings = SETTINGS.model_copy(update={"sources": (DOCS, broken)})
     local.runtime = Runtime(settings, local.runtime.coordinator)
-    local.server.service.start_job  # the fake starts jobs for any id: make one refuse
     original = local.service.start_job
 
-    def refuse(kb: str, ds: str):  # type: ignore[no-untyped-def]
+    def refuse(kb: str, ds: str) -> Job:
         if kb == "KBMISSING1":
             raise RuntimeError("refused")
         return original(kb, ds)

@@ -173,6 +173,7 @@ def test_make_ingest_runs_the_tool_with_kb_and_stage(deployed: Deployed) -> None
             "ingest",
             f"KB={deployed.kb}",
             f"STAGE={STAGE}",
+            "POLL=0",
         ],
         cwd=ROOT,
         env=env,
