@@ -58,6 +58,12 @@ TRIGGER_TIMEOUT_SECONDS = 60
 MAX_RECEIVES = 5
 FAILURE_REASONS_SHOWN = 20
 FOLLOWER_TIMEOUT = Duration.days(2)
+# Pinned: retained log groups keep the ids they were first deployed with (a test pins them).
+LOG_GROUP_LOGICAL_IDS = {
+    "Trigger": "IngestionTriggerLogs",
+    "Report": "IngestionReportLogs",
+    "Follower": "IngestionFollowerLogs",
+}
 # Bedrock ids are 10 characters; bucket names at most 63; a prefix at most 1024 (config).
 _ID_MAX = 10
 _BUCKET_MAX = 63
@@ -258,6 +264,7 @@ class IngestionPipeline(Construct):
             upstream=revision,
             timeout=Duration.seconds(TRIGGER_TIMEOUT_SECONDS),
             memory_mb=256,
+            log_logical_id=LOG_GROUP_LOGICAL_IDS[construct_id],
         )
 
     def _grant(
@@ -355,7 +362,12 @@ class IngestionPipeline(Construct):
             .when(running, wait)
             .otherwise(report.next(sfn.Succeed(self, "Reported")))
         )
-        logs = retained_log_group(self, "FollowerLogs", days=plan.config.runtime.log_retention_days)
+        logs = retained_log_group(
+            self,
+            "FollowerLogs",
+            days=plan.config.runtime.log_retention_days,
+            logical_id=LOG_GROUP_LOGICAL_IDS["Follower"],
+        )
         machine = sfn.StateMachine(
             self,
             "Follower",

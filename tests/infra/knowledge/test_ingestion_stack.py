@@ -194,3 +194,18 @@ def test_the_targets_output_names_every_knowledge_base(ingestion: Synthesized) -
     rendered = render(outputs[TARGETS_OUTPUT]["Value"])
     for kb in ingestion.plan.knowledge_bases:
         assert f'"{kb.name}"' in rendered
+
+
+def test_retained_resources_are_the_pinned_log_groups(ingestion: Synthesized) -> None:
+    from stacks.knowledge.ingestion import LOG_GROUP_LOGICAL_IDS
+
+    retained = {
+        lid
+        for lid, res in _template(ingestion)["Resources"].items()
+        if res.get("DeletionPolicy") == "Retain"
+    }
+    assert retained == set(LOG_GROUP_LOGICAL_IDS.values())
+    for lid in retained:
+        res = _template(ingestion)["Resources"][lid]
+        assert res["Type"] == "AWS::Logs::LogGroup"
+        assert res["Properties"]["RetentionInDays"] == ingestion.config.runtime.log_retention_days
