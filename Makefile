@@ -24,7 +24,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
 .PHONY: install config synth test test-unit lint typecheck format bench bootstrap diff deploy destroy \
-	preflight pipeline-bootstrap call smoke clean
+	preflight pipeline-bootstrap call smoke ingest clean
 
 install: .venv/.installed node_modules/.installed
 
@@ -131,6 +131,16 @@ call: install
 
 smoke: install
 	@$(CLIENT) smoke
+
+# --- Sync a knowledge base and follow the job to its end (stacks/tools/ingest.py) ---------------
+# make ingest KB=<name> STAGE=<stage> [PROFILE=p] [POLL=15]: exit 1 when the job failed or
+# documents failed, 2 when something must be fixed first.
+KB ?=
+POLL ?= 15
+export KB
+ingest: install
+	@$(CURDIR)/.venv/bin/python -m stacks.tools.ingest --stage="$(STAGE)" --kb="$${KB:-}" \
+		--cdk-json=$(CDK_JSON) --profile="$${PROFILE:-}" --poll-seconds="$(POLL)"
 
 clean:
 	rm -rf cdk.out cdk.out.pipeline .pytest_cache .ruff_cache

@@ -22,7 +22,7 @@ from stacks.core.settings import check_environment, render_json
 
 UPSTREAM_VARIABLE = "KIT_UPSTREAM"
 
-Invocation = Literal["sync", "async"]
+Invocation = Literal["sync", "async", "queue"]
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,10 @@ class KitFunction(Construct):
     handler, description, service:
         The entry point, a description and the Powertools service name.
     invocation:
-        ``sync`` (API Gateway, custom-resource provider: the caller receives every failure)
-        or ``async`` (events: failures go to a dead-letter queue this construct creates).
+        ``sync`` (API Gateway, custom-resource provider, a Step Functions task: the caller
+        receives every failure), ``async`` (events: failures go to a dead-letter queue this
+        construct creates) or ``queue`` (an SQS event source: the queue's own redrive policy
+        moves failed messages to its dead-letter queue, which the caller creates and alarms).
     settings:
         The function's settings contract, rendered into ``KIT_SETTINGS``.
     upstream:
@@ -139,9 +141,17 @@ class KitFunction(Construct):
             acknowledge(
                 self.function,
                 "Serverless-LambdaDLQ",
-                "This function is invoked synchronously (API Gateway proxy or the custom-"
-                "resource provider): the caller receives every failure, and a DLQ only "
-                "applies to asynchronous invocations.",
+                "This function is invoked synchronously (API Gateway proxy, the custom-"
+                "resource provider or a Step Functions task): the caller receives every "
+                "failure, and a DLQ only applies to asynchronous invocations.",
+            )
+        if invocation == "queue":
+            acknowledge(
+                self.function,
+                "Serverless-LambdaDLQ",
+                "This function reads an SQS queue through an event source mapping (no "
+                "asynchronous invocation): failed messages go to that queue's redrive "
+                "dead-letter queue, which is alarmed.",
             )
         if not rt.tracing:
             acknowledge(
