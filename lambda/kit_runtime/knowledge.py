@@ -51,6 +51,16 @@ _ASSUMED_ROLE = re.compile(
 )
 _PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:[\w+=,.@/-]{1,512}$")
 
+# What a RAG answer reports of its generation, as the chat answer does.
+_GENERATION_FIELDS = {
+    "model",
+    "tier",
+    "stop_reason",
+    "usage",
+    "cost",
+    "guardrail_intervened",
+    "latency_ms",
+}
 NO_PASSAGES = (
     "No passage of the knowledge base matches this question (and filter); nothing was generated."
 )
@@ -340,13 +350,7 @@ class RagService:
             answer=generation.text,
             citations=citations,
             knowledge_base=request.knowledge_base,
-            model=generation.model,
-            tier=generation.tier,
-            stop_reason=generation.stop_reason,
-            usage=generation.usage,
-            cost=generation.cost,
-            guardrail_intervened=generation.guardrail_intervened,
-            latency_ms=generation.latency_ms,
+            **generation.model_dump(include=_GENERATION_FIELDS),
         )
         return RagOutcome(response, generation, passages)
 

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from kit_runtime.contracts.knowledge import RagRequest, RagSettings
 from stacks.api.chat_endpoint import chat_settings
+from stacks.api.handler_function import api_handler_function
 from stacks.api.request_model import api_gateway_schema
 from stacks.api.rest_api import KitRestApi
 from stacks.api.retrieve_endpoint import retrieve_settings, retrieve_statement
 from stacks.config import StagePlan
 from stacks.core.bedrock_iam import bedrock_invoke_statements
-from stacks.core.function import KitFunction
 from stacks.core.naming import digest
 from stacks.core.references import GuardrailHandle, KnowledgeHandles, ProfileHandles
 
@@ -62,21 +61,16 @@ class RagEndpoint(Construct):
         # Changes whenever a value read from another stack may change, so the function and
         # its policy are updated (and re-read them) in the same deploy.
         revision = digest(profiles.revision, guardrail.revision, knowledge.revision)
-        self.handler = KitFunction(
+        self.handler = api_handler_function(
             self,
-            "Function",
             plan=plan,
             code=code,
             handler=HANDLER,
-            description="bedrock-cdk-kit RAG handler",
             service="rag",
-            invocation="sync",
             settings=rag_settings(
                 plan, profiles=profiles, guardrail=guardrail, knowledge=knowledge
             ),
             upstream=revision,
-            timeout=Duration.seconds(plan.function_timeout_seconds),
-            reserved_concurrency=plan.config.runtime.reserved_concurrency,
             log_logical_id=LOG_GROUP_LOGICAL_ID,
         )
         self.handler.role.add_to_policy(retrieve_statement(knowledge, revision=revision))

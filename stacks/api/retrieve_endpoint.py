@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
@@ -14,10 +13,10 @@ from kit_runtime.contracts.knowledge import (
     RetrieveRequest,
     RetrieveSettings,
 )
+from stacks.api.handler_function import api_handler_function
 from stacks.api.request_model import api_gateway_schema
 from stacks.api.rest_api import KitRestApi
 from stacks.config import StagePlan
-from stacks.core.function import KitFunction
 from stacks.core.naming import digest
 from stacks.core.references import KnowledgeHandles
 from stacks.core.settings import bounded
@@ -94,19 +93,14 @@ class RetrieveEndpoint(Construct):
         # Changes whenever a value read from the Knowledge stack may change, so the function
         # and its policy are updated (and re-read them) in the same deploy.
         revision = digest(knowledge.revision)
-        self.handler = KitFunction(
+        self.handler = api_handler_function(
             self,
-            "Function",
             plan=plan,
             code=code,
             handler=HANDLER,
-            description="bedrock-cdk-kit retrieve handler",
             service="retrieve",
-            invocation="sync",
             settings=retrieve_settings(plan, knowledge=knowledge),
             upstream=revision,
-            timeout=Duration.seconds(plan.function_timeout_seconds),
-            reserved_concurrency=plan.config.runtime.reserved_concurrency,
             log_logical_id=LOG_GROUP_LOGICAL_ID,
         )
         self.handler.role.add_to_policy(retrieve_statement(knowledge, revision=revision))

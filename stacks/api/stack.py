@@ -59,12 +59,7 @@ class ApiStack(Stack):
             value=self.rest_api.url,
             description="The stage's API base URL (SigV4-signed, service execute-api)",
         )
-        CfnOutput(
-            self,
-            "ChatUrl",
-            value=self.rest_api.api.url_for_path("/chat"),
-            description="POST a chat request here (SigV4-signed, service execute-api)",
-        )
+        self._url_output("ChatUrl", "/chat", "POST a chat request here")
 
     def _knowledge_endpoints(
         self,
@@ -88,15 +83,13 @@ class ApiStack(Stack):
         self.retrieve = RetrieveEndpoint(
             self, "Retrieve", plan=plan, code=code, api=self.rest_api, knowledge=knowledge
         )
+        self._url_output("RagUrl", "/rag", "POST a question for a knowledge base here")
+        self._url_output("RetrieveUrl", "/retrieve", "POST a knowledge-base query here")
+
+    def _url_output(self, name: str, path: str, what: str) -> None:
         CfnOutput(
             self,
-            "RagUrl",
-            value=self.rest_api.api.url_for_path("/rag"),
-            description="POST a question for a knowledge base here (SigV4-signed)",
-        )
-        CfnOutput(
-            self,
-            "RetrieveUrl",
-            value=self.rest_api.api.url_for_path("/retrieve"),
-            description="POST a knowledge-base query here for chunks only (SigV4-signed)",
+            name,
+            value=self.rest_api.api.url_for_path(path),
+            description=f"{what} (SigV4-signed, service execute-api)",
         )

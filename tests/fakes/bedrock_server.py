@@ -311,26 +311,11 @@ class _Handler(BaseHTTPRequestHandler):
         if not match:
             self._send_error(404, "UnknownOperationException", f"Unknown operation {self.path}")
             return
-        model_id = unquote(match.group(1))
         operation = _OPERATIONS[match.group(2)]
-        try:
-            body = json.loads(raw) if raw else {}
-            if not isinstance(body, dict):
-                raise ValueError("body is not an object")
-        except ValueError:
-            self._send_error(400, "SerializationException", "Request body is not valid JSON.")
+        body = self._read_and_record(operation, unquote(match.group(1)), raw)
+        if body is None:
             return
         fake = self.server.fake
-        fake._record(
-            RecordedRequest(
-                operation=operation,
-                model_id=model_id,
-                body=body,
-                headers={k.lower(): v for k, v in self.headers.items()},
-                path=self.path,
-                received_at=time.monotonic(),
-            )
-        )
         problem = _validate(body)
         if problem:
             self._send_error(400, "ValidationException", problem)
@@ -344,25 +329,32 @@ class _Handler(BaseHTTPRequestHandler):
         with contextlib.suppress(OSError):  # the client may have timed out meanwhile
             self._answer(reply, body, started)
 
-    def _retrieve(self, knowledge_base_id: str, raw: bytes) -> None:
+    def _read_and_record(self, operation: str, target: str, raw: bytes) -> dict | None:
+        """The JSON body, recorded; ``None`` (answered 400) when it is not a JSON object."""
         try:
             body = json.loads(raw) if raw else {}
             if not isinstance(body, dict):
                 raise ValueError("body is not an object")
         except ValueError:
             self._send_error(400, "SerializationException", "Request body is not valid JSON.")
-            return
-        fake = self.server.fake
-        fake._record(
+            return None
+        self.server.fake._record(
             RecordedRequest(
-                operation="Retrieve",
-                model_id=knowledge_base_id,
+                operation=operation,
+                model_id=target,
                 body=body,
                 headers={k.lower(): v for k, v in self.headers.items()},
                 path=self.path,
                 received_at=time.monotonic(),
             )
         )
+        return body
+
+    def _retrieve(self, knowledge_base_id: str, raw: bytes) -> None:
+        body = self._read_and_record("Retrieve", knowledge_base_id, raw)
+        if body is None:
+            return
+        fake = self.server.fake
         reply = fake._next_retrieve_reply()
         if reply is not None and reply.delay_s:
             time.sleep(reply.delay_s)

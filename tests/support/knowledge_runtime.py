@@ -6,7 +6,6 @@ tests' settings, whose models are picked generically from the catalog.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -21,6 +20,8 @@ from tests.support.chat_api import (
     BUDGET,
     LIMITS,
     LambdaContext,
+    Reply,
+    call_handler,
     catalog,
     client_for,
     make_settings,
@@ -47,6 +48,15 @@ KNOWLEDGE_BASES: dict[str, Any] = {
         "max_results": 20,
     },
 }
+
+
+TIGHT_BUDGET: dict[str, Any] = {
+    "integration_timeout_ms": 1_500,
+    "safety_margin_ms": 100,
+    "connect_timeout_seconds": 0.1,
+    "read_timeout_seconds": 5,
+}
+"""A budget shorter than a slow answer (its read timeout longer than the budget itself)."""
 
 
 def retrieve_settings(**overrides: Any) -> RetrieveSettings:
@@ -156,15 +166,6 @@ def owner_of(uri: str) -> str:
 
 
 @dataclass
-class Answer:
-    """The handler's proxy response, decoded."""
-
-    status: int
-    body: dict[str, Any]
-    headers: dict[str, str]
-
-
-@dataclass
 class KnowledgeApi:
     """Calls the real ``/retrieve`` and ``/rag`` handlers over the local server."""
 
@@ -197,7 +198,7 @@ class KnowledgeApi:
         caller: str | None = ALICE,
         request_time_epoch_ms: int | None = None,
         context: LambdaContext | None = None,
-    ) -> Answer:
+    ) -> Reply:
         """``method path`` through the route's handler, signed by ``caller`` (an IAM ARN as
         API Gateway reports it in ``requestContext.identity.userArn``; ``None``: unsigned)."""
         from handlers.rag import handler as rag_handler
@@ -214,15 +215,12 @@ class KnowledgeApi:
         )
         if caller is not None:
             event["requestContext"]["identity"]["userArn"] = caller
-        result = handler(event, context or LambdaContext())
-        got = dict(result.get("headers") or {})
-        got.update({k: v[-1] for k, v in (result.get("multiValueHeaders") or {}).items()})
-        return Answer(result["statusCode"], json.loads(result["body"]), got)
+        return call_handler(handler, event, context)
 
-    def retrieve(self, body: Any, **kwargs: Any) -> Answer:
+    def retrieve(self, body: Any, **kwargs: Any) -> Reply:
         return self.call("POST", "/retrieve", body, **kwargs)
 
-    def rag(self, body: Any, **kwargs: Any) -> Answer:
+    def rag(self, body: Any, **kwargs: Any) -> Reply:
         return self.call("POST", "/rag", body, **kwargs)
 
     def retrievals(self) -> list[dict[str, Any]]:

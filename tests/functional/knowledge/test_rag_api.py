@@ -14,6 +14,7 @@ from tests.support.knowledge_runtime import (
     BOB,
     TENANT_KEY,
     TENANTS_ID,
+    TIGHT_BUDGET,
     KnowledgeApi,
     docs_corpus,
     rag_settings,
@@ -183,14 +184,7 @@ def test_a_converse_failure_that_may_have_run_the_model_is_not_retried(
 
 def test_retrieve_and_converse_share_one_deadline(knowledge_api: KnowledgeApi) -> None:
     # Given a slow store that leaves too little of the budget for the model
-    settings = rag_settings(
-        budget={
-            "integration_timeout_ms": 1_500,
-            "safety_margin_ms": 100,
-            "connect_timeout_seconds": 0.1,
-            "read_timeout_seconds": 5,
-        }
-    )
+    settings = rag_settings(budget=TIGHT_BUDGET)
     knowledge_api.use(settings)
     knowledge_api.server.script_retrieve(Reply.text("", delay_s=0.9))
     knowledge_api.server.enqueue(Reply.text("late", delay_s=0.9))

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,16 +14,14 @@ from tests.fakes import Reply
 from tests.stages import basic_stage
 from tests.support.knowledge_runtime import KnowledgeApi
 from tests.support.signed_front import (
-    ACCESS_KEY,
-    SECRET_KEY,
-    SESSION_TOKEN,
     FakeCloudFormation,
     SignedFront,
     credentials_env,
+    make_call,
+    profile_environment,
 )
 
 STAGE = "kb-client-test"
-ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -83,29 +79,14 @@ def test_given_make_call_with_route_rag_then_the_cited_answer_is_printed(
     tmp_path: Path,
 ) -> None:
     cdk_json, cloudformation, _ = stage
-    credentials = tmp_path / "credentials"
-    credentials.write_text(
-        f"[kb-test]\naws_access_key_id = {ACCESS_KEY}\n"
-        f"aws_secret_access_key = {SECRET_KEY}\naws_session_token = {SESSION_TOKEN}\n"
-    )
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("AWS_") and key not in ("MAKEFLAGS", "MFLAGS")
-    }
-    env.update(
-        AWS_ENDPOINT_URL_CLOUDFORMATION=cloudformation.endpoint_url,
-        AWS_SHARED_CREDENTIALS_FILE=str(credentials),
-        AWS_CONFIG_FILE=str(tmp_path / "no-config"),
+    env = profile_environment(
+        tmp_path, profile="kb-test", cloudformation_url=cloudformation.endpoint_url
     )
     knowledge_api.server.enqueue(
         Reply.text("Within 14 days [1].", input_tokens=40, output_tokens=6)
     )
-    done = subprocess.run(
+    done = make_call(
         [
-            "make",
-            "-s",
-            "call",
             f"STAGE={STAGE}",
             f"CDK_JSON={cdk_json}",
             "PROFILE=kb-test",
@@ -113,12 +94,7 @@ def test_given_make_call_with_route_rag_then_the_cited_answer_is_printed(
             "KB=docs",
             "MESSAGE=when are refunds paid",
         ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        env,
     )
     assert done.returncode == 0, done.stderr
     assert "Within 14 days [1]." in done.stdout

@@ -8,7 +8,13 @@ import pytest
 
 from tests.fakes import Reply
 from tests.fakes.knowledge_corpus import score
-from tests.support.knowledge_runtime import DOCS_ID, KnowledgeApi, docs_corpus, rag_settings
+from tests.support.knowledge_runtime import (
+    DOCS_ID,
+    TIGHT_BUDGET,
+    KnowledgeApi,
+    docs_corpus,
+    rag_settings,
+)
 
 ASK = {"knowledge_base": "docs", "query": "when are refunds paid"}
 
@@ -171,14 +177,7 @@ def test_a_slow_retrieve_gets_the_kits_504_before_the_gateway_would_cut(
     knowledge_api: KnowledgeApi,
 ) -> None:
     # Given a budget shorter than the store's answer
-    settings = rag_settings(
-        budget={
-            "integration_timeout_ms": 1_300,
-            "safety_margin_ms": 100,
-            "connect_timeout_seconds": 0.1,
-            "read_timeout_seconds": 5,
-        }
-    )
+    settings = rag_settings(budget=TIGHT_BUDGET)
     knowledge_api.use(settings)
     knowledge_api.server.script_retrieve(Reply.text("", delay_s=1.5))
     started = time.monotonic()
