@@ -119,15 +119,17 @@ pipeline-bootstrap: install
 
 # --- Call a deployed stage: SigV4-signed with your credential chain (stacks/tools/client.py) ----
 # make call STAGE=dev [MESSAGE="Hello"] [BODY='{"tier": "fast", "messages": [...]}'] [PROFILE=p]
+# make call STAGE=dev ROUTE=/rag KB=docs MESSAGE="question"   (ROUTE=/retrieve: chunks only)
 # make smoke STAGE=dev [PROFILE=p]
 # BODY, MESSAGE and PROFILE reach the client through the environment, so quotes survive as typed.
 CDK_JSON ?= $(CURDIR)/cdk.json
-export BODY MESSAGE PROFILE
+export BODY MESSAGE PROFILE ROUTE KB
 CLIENT = $(CURDIR)/.venv/bin/python -m stacks.tools.client --stage=$(STAGE) \
 	--cdk-json=$(CDK_JSON) --profile="$${PROFILE:-}"
 
 call: install
-	@$(CLIENT) call --body="$${BODY:-}" --message="$${MESSAGE:-}"
+	@$(CLIENT) call --body="$${BODY:-}" --message="$${MESSAGE:-}" --path="$${ROUTE:-/chat}" \
+		--knowledge-base="$${KB:-}"
 
 smoke: install
 	@$(CLIENT) smoke

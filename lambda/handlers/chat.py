@@ -13,10 +13,14 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from kit_runtime.budget import Deadline
 from kit_runtime.chat import ChatService
 from kit_runtime.contracts.chat_api import ChatRequest, field_path
-from kit_runtime.http import parse_body, read_json_body, register_error_handlers
+from kit_runtime.http import (
+    parse_body,
+    read_json_body,
+    register_error_handlers,
+    request_deadline,
+)
 from kit_runtime.metering import record_answer
 from kit_runtime.observability import logger, metrics, tracer
 
@@ -52,12 +56,7 @@ def chat() -> dict[str, Any]:
     event = app.current_event
     body = read_json_body(event, max_bytes=svc.settings.limits.max_body_bytes)
     request = parse_body(ChatRequest, body, field_path=field_path)
-    deadline = Deadline.for_request(
-        svc.settings.budget,
-        request_time_epoch_ms=event.request_context.get("requestTimeEpoch"),
-        function_remaining_ms=app.lambda_context.get_remaining_time_in_millis(),
-    )
-    response = svc.chat(request, deadline=deadline)
+    response = svc.chat(request, deadline=request_deadline(app, svc.settings.budget))
     tracer.put_annotation(key="model", value=response.model)
     log_prompts = svc.settings.log_prompts
     record_answer(

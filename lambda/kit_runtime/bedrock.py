@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from botocore.exceptions import (
@@ -45,6 +46,28 @@ RETRYABLE_CODES = frozenset(
 """Refusals Bedrock gives before it runs the model: retrying cannot bill twice
 (docs/decisions.md, "Retries within the time budget")."""
 
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """What :func:`invoke` may retry for one kind of call."""
+
+    codes: frozenset[str]
+    """Error codes worth another attempt."""
+    read_only: bool
+    """The call changes and bills nothing: a read timeout or a connection that broke after the
+    request was sent may be retried too (a model call never is: it may have run)."""
+
+
+MODEL_CALL = RetryPolicy(RETRYABLE_CODES, read_only=False)
+"""Converse and friends: only refusals that prove the model did not run."""
+READ_ONLY_CALL = RetryPolicy(
+    RETRYABLE_CODES
+    | {"InternalServerException", "BadGatewayException", "DependencyFailedException"},
+    read_only=True,
+)
+"""Retrieve: a read, so every transient failure may be retried within the time budget
+(``DependencyFailedException`` included: a paused Aurora store answers it while it resumes)."""
+
 _THROTTLE_CODES = {
     "ThrottlingException",
     "ServiceQuotaExceededException",
@@ -56,6 +79,9 @@ _UNAVAILABLE_CODES = {
     "ServiceUnavailableException",
     "InternalServerException",
     "ModelErrorException",
+    # bedrock-agent-runtime (Retrieve): a dependency such as the vector store failed.
+    "BadGatewayException",
+    "DependencyFailedException",
 }
 _VALIDATION_CODES = {"ValidationException"}
 
@@ -110,6 +136,27 @@ def runtime_client(
     **kwargs:
         Passed to ``create_client`` (tests: static credentials).
     """
+    return _client("bedrock-runtime", budget, region_name, endpoint_url, **kwargs)
+
+
+def agent_runtime_client(
+    budget: TimeBudget,
+    *,
+    region_name: str | None = None,
+    endpoint_url: str | None = None,
+    **kwargs: Any,
+) -> Any:
+    """A ``bedrock-agent-runtime`` client (Retrieve), configured like :func:`runtime_client`."""
+    return _client("bedrock-agent-runtime", budget, region_name, endpoint_url, **kwargs)
+
+
+def _client(
+    service: str,
+    budget: TimeBudget,
+    region_name: str | None,
+    endpoint_url: str | None,
+    **kwargs: Any,
+) -> Any:
     from botocore.config import Config
     from botocore.session import get_session
 
@@ -120,13 +167,13 @@ def runtime_client(
         tcp_keepalive=True,
     )
     client = get_session().create_client(
-        "bedrock-runtime",
+        service,
         region_name=region_name or os.environ.get("AWS_REGION"),
         endpoint_url=endpoint_url,
         config=config,
         **kwargs,
     )
-    client.meta.events.register("before-call.bedrock-runtime", _set_attempt_read_timeout)
+    client.meta.events.register(f"before-call.{service}", _set_attempt_read_timeout)
     return client
 
 
@@ -138,14 +185,16 @@ def invoke(
     budget: TimeBudget,
     sleep: Callable[[float], None] = time.sleep,
     rand: Callable[[], float] = random.random,
+    retry: RetryPolicy = MODEL_CALL,
 ) -> T:
     """Call ``operation(**arguments)`` with retries that fit the time budget.
 
-    Retries only what Bedrock refused before running the model (:data:`RETRYABLE_CODES`,
-    connection failures before the request was sent, :data:`NEVER_SENT`), with full-jitter
-    exponential backoff, at most ``budget.max_attempts`` attempts, and never an attempt that
-    could not end by the deadline. A read timeout is never retried: the model may have
-    answered (and billed).
+    For a model call (``retry`` :data:`MODEL_CALL`) retries only what Bedrock refused before
+    running the model (:data:`RETRYABLE_CODES`, connection failures before the request was
+    sent, :data:`NEVER_SENT`); a read timeout is never retried: the model may have answered
+    (and billed). A read-only call (:data:`READ_ONLY_CALL`) also retries transient server
+    errors, read timeouts and broken connections. Backoff is full-jitter exponential, at most
+    ``budget.max_attempts`` attempts, never an attempt that could not end by the deadline.
 
     Raises
     ------
@@ -162,6 +211,15 @@ def invoke(
         try:
             return operation(**arguments)
         except ReadTimeoutError:
+            delay = backoff_seconds(budget, retries + 1, rand)
+            if (
+                retry.read_only
+                and retries + 1 < budget.max_attempts
+                and attempt_read_timeout(deadline, budget, after=delay)
+            ):
+                sleep(delay)
+                retries += 1
+                continue
             if read_timeout < budget.read_timeout_seconds:
                 raise errors.DeadlineExceeded(_no_time(budget)) from None
             raise errors.UpstreamTimeout(
@@ -170,7 +228,7 @@ def invoke(
             ) from None
         except (ClientError, BotocoreConnectionError) as exc:
             retry_after = retry_after_seconds(budget, retries + 1)
-            if not _safe_to_retry(exc) or retries + 1 >= budget.max_attempts:
+            if not _safe_to_retry(exc, retry) or retries + 1 >= budget.max_attempts:
                 raise _mapped(exc, retry_after) from None
             delay = backoff_seconds(budget, retries + 1, rand)
             if not attempt_read_timeout(deadline, budget, after=delay):
@@ -201,10 +259,10 @@ def _no_time(budget: TimeBudget) -> str:
     )
 
 
-def _safe_to_retry(exc: Exception) -> bool:
+def _safe_to_retry(exc: Exception, retry: RetryPolicy) -> bool:
     if isinstance(exc, ClientError):
-        return error_code(exc) in RETRYABLE_CODES
-    return isinstance(exc, NEVER_SENT)
+        return error_code(exc) in retry.codes
+    return retry.read_only or isinstance(exc, NEVER_SENT)
 
 
 def error_code(exc: ClientError) -> str:

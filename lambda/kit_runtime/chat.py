@@ -179,16 +179,20 @@ class ChatService:
 
     def route(self, request: ChatRequest) -> tuple[str, str | None]:
         """The model id to use and the tier it came from (``None`` if named directly)."""
+        return self.route_to(request.model, request.tier)
+
+    def route_to(self, model: str | None, tier: str | None) -> tuple[str, str | None]:
+        """The enabled ``model``, else the model of ``tier`` (else of the default tier)."""
         s = self.settings
-        if request.model is not None:
-            if request.model not in s.models:
+        if model is not None:
+            if model not in s.models:
                 raise errors.UnknownModel(
-                    f"model {errors.clip(request.model)!r} is not enabled in stage {s.stage!r}",
+                    f"model {errors.clip(model)!r} is not enabled in stage {s.stage!r}",
                     allowed_models=sorted(s.models),
                     allowed_tiers=sorted(s.tiers),
                 )
-            return request.model, None
-        tier = request.tier or s.default_tier
+            return model, None
+        tier = tier or s.default_tier
         if tier not in s.tiers:
             raise errors.UnknownModel(
                 f"tier {errors.clip(tier)!r} does not exist",
@@ -199,18 +203,22 @@ class ChatService:
 
     def max_tokens(self, request: ChatRequest, model_id: str) -> int:
         """``maxTokens`` to send: the request's, bounded by the stage and the model."""
+        return self.max_tokens_for(request.max_tokens, model_id)
+
+    def max_tokens_for(self, requested: int | None, model_id: str) -> int:
+        """``requested`` (else the stage default), refused above the stage's and model's cap."""
         limit = self.settings.max_tokens_limit
         cap = self.facts(model_id).max_output_tokens
         if cap is not None:
             limit = min(limit, cap)
-        if request.max_tokens is None:
+        if requested is None:
             return min(self.settings.default_max_tokens, limit)
-        if request.max_tokens > limit:
+        if requested > limit:
             raise errors.InvalidRequest(
-                f"max_tokens {request.max_tokens} is above this model's limit in this stage",
+                f"max_tokens {requested} is above this model's limit in this stage",
                 errors=[{"field": "max_tokens", "message": f"allowed: 1 to {limit}"}],
             )
-        return request.max_tokens
+        return requested
 
     def converse_arguments(self, request: ChatRequest, model_id: str) -> dict[str, Any]:
         """The Converse call: the application profile, the guardrail, maxTokens always set."""
@@ -221,18 +229,31 @@ class ChatService:
             inference["topP"] = request.top_p
         if request.stop_sequences:
             inference["stopSequences"] = list(request.stop_sequences)
+        messages = [{"role": m.role, "content": converse_blocks(m)} for m in request.messages]
+        system = [{"text": request.system}] if request.system else None
+        return self.call_arguments(model_id, messages, inference=inference, system=system)
+
+    def call_arguments(
+        self,
+        model_id: str,
+        messages: list[dict[str, Any]],
+        *,
+        inference: dict[str, Any],
+        system: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """A Converse call through the model's application profile and the stage's guardrail."""
         guardrail = self.settings.guardrail
         kwargs: dict[str, Any] = {
             "modelId": self.settings.models[model_id].invoke_arn,
-            "messages": [{"role": m.role, "content": converse_blocks(m)} for m in request.messages],
+            "messages": messages,
             "inferenceConfig": inference,
             "guardrailConfig": {
                 "guardrailIdentifier": guardrail.arn,
                 "guardrailVersion": guardrail.version,
             },
         }
-        if request.system:
-            kwargs["system"] = [{"text": request.system}]
+        if system:
+            kwargs["system"] = system
         return kwargs
 
     def deadline(self) -> Deadline:
@@ -246,9 +267,23 @@ class ChatService:
         self.check_limits(request)
         model_id, tier = self.route(request)
         self.check_content(request, model_id)
+        return self.converse(
+            model_id, tier, self.converse_arguments(request, model_id), deadline=deadline
+        )
+
+    def converse(
+        self,
+        model_id: str,
+        tier: str | None,
+        arguments: dict[str, Any],
+        *,
+        deadline: Deadline | None = None,
+    ) -> ChatResponse:
+        """Call Converse with ``arguments`` (:meth:`call_arguments`) within the time budget;
+        the answer with its usage and catalog-priced cost."""
         result = invoke(
             self.client.converse,
-            self.converse_arguments(request, model_id),
+            arguments,
             deadline=deadline or self.deadline(),
             budget=self.settings.budget,
             sleep=self._sleep,

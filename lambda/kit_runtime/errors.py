@@ -62,6 +62,18 @@ class UnknownModel(KitError):
     status, code = 400, "unknown_model"
 
 
+class UnknownKnowledgeBase(KitError):
+    """The request names a knowledge base the stage does not serve (the allowed names follow)."""
+
+    status, code = 400, "unknown_knowledge_base"
+
+
+class NoCallerIdentity(KitError):
+    """A tenant-isolated knowledge base needs the caller's IAM identity, and there is none."""
+
+    status, code = 403, "no_caller_identity"
+
+
 class UnsupportedContent(KitError):
     """The request holds a kind of content (e.g. images) the chosen model does not take."""
 

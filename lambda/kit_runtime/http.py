@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from kit_runtime import errors
+from kit_runtime.budget import Deadline
+from kit_runtime.contracts.chat import TimeBudget
 from kit_runtime.observability import logger
 
 if TYPE_CHECKING:
@@ -73,6 +75,15 @@ def read_json_body(event: APIGatewayProxyEvent, *, max_bytes: int) -> bytes:
     if not body:
         raise errors.InvalidJson("the request body is empty; send a JSON object")
     return body
+
+
+def request_deadline(app: APIGatewayRestResolver, budget: TimeBudget) -> Deadline:
+    """The time budget of the request ``app`` is serving (gateway start, function timeout)."""
+    return Deadline.for_request(
+        budget,
+        request_time_epoch_ms=app.current_event.request_context.get("requestTimeEpoch"),
+        function_remaining_ms=app.lambda_context.get_remaining_time_in_millis(),
+    )
 
 
 def parse_body(

@@ -26,7 +26,12 @@ def request_cost(prices: TokenPrices, input_tokens: int, output_tokens: int) -> 
 
 
 def record_answer(
-    response: ChatResponse, *, log_prompts: bool, prompt: dict[str, Any] | None = None
+    response: ChatResponse,
+    *,
+    log_prompts: bool,
+    prompt: dict[str, Any] | None = None,
+    event: str = "chat answered",
+    extra: dict[str, Any] | None = None,
 ) -> None:
     """Emit the answer's metrics (tokens, cost, guardrail) and its one log line.
 
@@ -38,6 +43,8 @@ def record_answer(
         The stage opted in to logging prompts and completions.
     prompt:
         The request, logged only with ``log_prompts``.
+    event, extra:
+        The log line's message and further fields (never prompts or documents).
     """
     metrics.add_dimension(name="model", value=response.model)
     metrics.add_metric(name="InputTokens", unit=MetricUnit.Count, value=response.usage.input_tokens)
@@ -55,8 +62,9 @@ def record_answer(
     if log_prompts:
         private = {"prompt": prompt, "completion": response.text}
     logger.info(
-        "chat answered",
+        event,
         extra={
+            **(extra or {}),
             "model": response.model,
             "tier": response.tier,
             "stop_reason": response.stop_reason,
@@ -66,4 +74,23 @@ def record_answer(
             "latency_ms": response.latency_ms,
             **private,
         },
+    )
+
+
+def record_retrieval(
+    *,
+    knowledge_base: str,
+    results: int,
+    log_prompts: bool,
+    query: dict[str, Any] | None = None,
+) -> None:
+    """Emit a retrieval's metric (chunks returned) and its one log line.
+
+    The query and the retrieved text reach the log only with ``log_prompts``.
+    """
+    metrics.add_dimension(name="knowledge_base", value=knowledge_base)
+    metrics.add_metric(name="RetrievedChunks", unit=MetricUnit.Count, value=results)
+    private = {"query": query} if log_prompts else {}
+    logger.info(
+        "retrieve answered", extra={"knowledge_base": knowledge_base, "results": results, **private}
     )

@@ -1,4 +1,4 @@
-"""The chat function's inputs: stage settings from the environment, catalog facts from the asset.
+"""A function's inputs: stage settings from the environment, catalog facts from the asset.
 
 Each is read once per execution environment; tests inject their own objects instead.
 """
@@ -8,6 +8,9 @@ from __future__ import annotations
 import os
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel
 
 from kit_runtime.contracts import catalog as catalog_contract
 from kit_runtime.contracts.catalog import RuntimeCatalog
@@ -17,13 +20,21 @@ CATALOG_PATH = Path(catalog_contract.__file__).with_name(catalog_contract.FILE_N
 """Written into the asset by the bundler (not in git)."""
 
 
-@cache
-def load_chat_settings() -> ChatSettings:
-    """Parse ``KIT_SETTINGS`` (written by the stack from the same contract)."""
+M = TypeVar("M", bound=BaseModel)
+
+
+def read_settings(contract: type[M]) -> M:
+    """Parse ``KIT_SETTINGS`` as ``contract`` (the stack wrote it from the same contract)."""
     text = os.environ.get(ENV_VAR)
     if not text:
         raise RuntimeError(f"{ENV_VAR} is not set: the stack writes it; redeploy the function")
-    return ChatSettings.model_validate_json(text)
+    return contract.model_validate_json(text)
+
+
+@cache
+def load_chat_settings() -> ChatSettings:
+    """The chat function's settings."""
+    return read_settings(ChatSettings)
 
 
 @cache

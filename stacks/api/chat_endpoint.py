@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from kit_runtime.contracts.chat import ChatSettings, GuardrailRef, ModelRoute
 from kit_runtime.contracts.chat_api import ChatRequest
+from stacks.api.handler_function import api_handler_function
 from stacks.api.request_model import api_gateway_schema
 from stacks.api.rest_api import KitRestApi
 from stacks.config import StagePlan
 from stacks.core.bedrock_iam import bedrock_invoke_statements
-from stacks.core.function import KitFunction
 from stacks.core.naming import digest
 from stacks.core.references import GuardrailHandle, ProfileHandles
 
@@ -62,19 +61,14 @@ class ChatEndpoint(Construct):
         # Changes whenever a value read from the Platform or Guardrails stack may change,
         # so the function and its policy are updated (and re-read them) in the same deploy.
         revision = digest(profiles.revision, guardrail.revision)
-        self.handler = KitFunction(
+        self.handler = api_handler_function(
             self,
-            "Function",
             plan=plan,
             code=code,
             handler=HANDLER,
-            description="bedrock-cdk-kit chat handler",
             service="chat",
-            invocation="sync",
             settings=chat_settings(plan, profiles=profiles, guardrail=guardrail),
             upstream=revision,
-            timeout=Duration.seconds(plan.function_timeout_seconds),
-            reserved_concurrency=plan.config.runtime.reserved_concurrency,
             log_logical_id=LOG_GROUP_LOGICAL_ID,
         )
         self._grant(plan, profiles=profiles, guardrail=guardrail, revision=revision)

@@ -9,16 +9,19 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from stacks.api.chat_endpoint import ChatEndpoint
+from stacks.api.rag_endpoint import RagEndpoint
 from stacks.api.rest_api import KitRestApi
+from stacks.api.retrieve_endpoint import RetrieveEndpoint
 from stacks.config import StagePlan
-from stacks.core.references import GuardrailHandle, ProfileHandles
+from stacks.core.references import GuardrailHandle, KnowledgeHandles, ProfileHandles
 
 
 class ApiStack(Stack):
     """REST API -> thin handlers -> kit runtime -> Bedrock (through the guardrail).
 
     Handlers only: nothing here is stateful but the retained log groups, so the stack can be
-    replaced freely.
+    replaced freely. ``knowledge`` (the stage's knowledge bases, when it has any) adds
+    ``POST /rag`` and ``POST /retrieve``.
     """
 
     def __init__(
@@ -30,6 +33,7 @@ class ApiStack(Stack):
         code: lambda_.Code,
         profiles: ProfileHandles,
         guardrail: GuardrailHandle,
+        knowledge: KnowledgeHandles | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -43,15 +47,49 @@ class ApiStack(Stack):
             profiles=profiles,
             guardrail=guardrail,
         )
+        self.rag: RagEndpoint | None = None
+        self.retrieve: RetrieveEndpoint | None = None
+        if knowledge is not None and knowledge.bases:
+            self._knowledge_endpoints(
+                plan, code=code, profiles=profiles, guardrail=guardrail, knowledge=knowledge
+            )
         CfnOutput(
             self,
             "ApiUrl",
             value=self.rest_api.url,
             description="The stage's API base URL (SigV4-signed, service execute-api)",
         )
+        self._url_output("ChatUrl", "/chat", "POST a chat request here")
+
+    def _knowledge_endpoints(
+        self,
+        plan: StagePlan,
+        *,
+        code: lambda_.Code,
+        profiles: ProfileHandles,
+        guardrail: GuardrailHandle,
+        knowledge: KnowledgeHandles,
+    ) -> None:
+        self.rag = RagEndpoint(
+            self,
+            "Rag",
+            plan=plan,
+            code=code,
+            api=self.rest_api,
+            profiles=profiles,
+            guardrail=guardrail,
+            knowledge=knowledge,
+        )
+        self.retrieve = RetrieveEndpoint(
+            self, "Retrieve", plan=plan, code=code, api=self.rest_api, knowledge=knowledge
+        )
+        self._url_output("RagUrl", "/rag", "POST a question for a knowledge base here")
+        self._url_output("RetrieveUrl", "/retrieve", "POST a knowledge-base query here")
+
+    def _url_output(self, name: str, path: str, what: str) -> None:
         CfnOutput(
             self,
-            "ChatUrl",
-            value=self.rest_api.api.url_for_path("/chat"),
-            description="POST a chat request here (SigV4-signed, service execute-api)",
+            name,
+            value=self.rest_api.api.url_for_path(path),
+            description=f"{what} (SigV4-signed, service execute-api)",
         )

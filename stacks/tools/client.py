@@ -3,6 +3,7 @@
 Usage::
 
     python -m stacks.tools.client call  --stage dev [--message Hello | --body '{...}']
+    python -m stacks.tools.client call  --stage dev --path /rag --knowledge-base docs --message Q
     python -m stacks.tools.client smoke --stage dev
 
 The stage's region comes from its config (``cdk.json``, through :func:`stacks.config.load_plan`)
@@ -229,17 +230,75 @@ def describe_answer(body: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def call(api: SignedApi, request: dict[str, Any], *, raw: bool = False) -> int:
-    """Send one chat request; print the answer (stdout) or the error body (stderr)."""
-    answer = api.request("POST", "chat", request)
+KNOWLEDGE_ROUTES = {"rag": "question", "retrieve": "query"}
+"""The knowledge routes ``make call`` posts to, and the field ``MESSAGE`` fills in each."""
+
+
+def route_name(path: str) -> str:
+    """``/rag`` or ``rag`` -> ``rag``; refuses a route the API does not have."""
+    name = path.strip().strip("/")
+    if name not in ("chat", *KNOWLEDGE_ROUTES):
+        raise ClientProblem(f"ROUTE {path!r} is not one of /chat, /rag, /retrieve")
+    return name
+
+
+def request_body(
+    route: str, body: str | None, message: str | None, knowledge_base: str | None
+) -> dict[str, Any]:
+    """The request of ``make call`` for ``route``: ``BODY`` as given, else built from
+    ``MESSAGE`` (and, for /rag and /retrieve, ``KB``)."""
+    if route == "chat" or body:
+        return chat_body(body, message)
+    if not knowledge_base:
+        raise ClientProblem(f"POST /{route} needs a knowledge base: KB=<name> (or a BODY)")
+    return {"knowledge_base": knowledge_base, KNOWLEDGE_ROUTES[route]: message or DEFAULT_MESSAGE}
+
+
+def describe_rag(body: Mapping[str, Any]) -> str:
+    """A RAG answer for a person: the answer, its citations, then model, tokens and cost."""
+    lines = [str(body.get("answer", "")), ""]
+    for citation in body.get("citations") or []:
+        lines.append(
+            f"[{citation.get('index')}] {citation.get('source_uri')} "
+            f"(score {citation.get('score')})"
+        )
+    usage = body.get("usage") or {}
+    cost = body.get("cost") or {}
+    lines += [
+        "",
+        f"model:   {body.get('model')} (tier {body.get('tier')})",
+        f"tokens:  {usage.get('input_tokens')} in, {usage.get('output_tokens')} out",
+        f"cost:    {cost.get('total_usd')} {cost.get('currency', 'USD')}",
+    ]
+    if body.get("guardrail_intervened"):
+        lines.append("guardrail: intervened (the answer above is the guardrail's message)")
+    return "\n".join(lines)
+
+
+def describe_results(body: Mapping[str, Any]) -> str:
+    """Retrieved chunks for a person: score, source and the start of each text."""
+    results = body.get("results") or []
+    lines = [f"{len(results)} chunk(s) from {body.get('knowledge_base')}"]
+    for result in results:
+        text = " ".join(str(result.get("text", "")).split())
+        lines.append(f"{result.get('score')}  {result.get('source_uri')}\n    {text[:160]}")
+    return "\n".join(lines)
+
+
+_DESCRIBE = {"chat": describe_answer, "rag": describe_rag, "retrieve": describe_results}
+
+
+def call(api: SignedApi, request: dict[str, Any], *, raw: bool = False, route: str = "chat") -> int:
+    """Send one request to ``route``; print the answer (stdout) or the error body (stderr)."""
+    answer = api.request("POST", route, request)
     if not answer.ok:
         shown = json.dumps(answer.body, indent=2) if answer.body is not None else answer.text
-        print(f"POST /chat failed: HTTP {answer.status}\n{shown}", file=sys.stderr)
+        print(f"POST /{route} failed: HTTP {answer.status}\n{shown}", file=sys.stderr)
         return 1
     if raw or not isinstance(answer.body, dict):
         print(json.dumps(answer.body, indent=2) if answer.body is not None else answer.text)
     else:
-        print(describe_answer(answer.body))
+        print(_DESCRIBE[route](answer.body))
     return 0
 
 
@@ -338,14 +397,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--body", default=None, help="call: the JSON request body")
     parser.add_argument("--message", default=None, help="call: one user message")
     parser.add_argument("--raw", action="store_true", help="call: print the JSON answer")
+    parser.add_argument("--path", default="/chat", help="call: /chat, /rag or /retrieve")
+    parser.add_argument("--knowledge-base", default=None, help="call /rag, /retrieve: its name")
     parser.add_argument("--blocked-prompt", default=BLOCKED_PROMPT, help="smoke: guardrail check")
     args = parser.parse_args(argv)
     name = f"make {args.command}"
     run: Callable[[SignedApi], int]
     try:
         if args.command == "call":
-            request = chat_body(args.body, args.message)
-            run = lambda api: call(api, request, raw=args.raw)  # noqa: E731
+            route = route_name(args.path or "/chat")
+            request = request_body(route, args.body, args.message, args.knowledge_base)
+            run = lambda api: call(api, request, raw=args.raw, route=route)  # noqa: E731
         else:
             run = lambda api: _smoke(api, args.blocked_prompt)  # noqa: E731
         api = connect(args.stage, profile=args.profile or None, cdk_json=args.cdk_json)

@@ -1,4 +1,6 @@
-"""In-process fake of the Amazon Bedrock Runtime ``Converse`` / ``ConverseStream`` API.
+"""In-process fake of the Amazon Bedrock Runtime ``Converse`` / ``ConverseStream`` API, and of
+the Bedrock Agent Runtime ``Retrieve`` call (``POST /knowledgebases/{id}/retrieve``) over an
+in-memory corpus per knowledge base (:mod:`tests.fakes.knowledge_corpus`).
 
 Speaks the restJson1 wire protocol well enough for *real* boto3/botocore to talk to it::
 
@@ -9,6 +11,11 @@ Speaks the restJson1 wire protocol well enough for *real* boto3/botocore to talk
         )
         server.enqueue(Reply.text("hello", input_tokens=12, output_tokens=5))
         client.converse(modelId="anthropic.claude-3-haiku", messages=[...])
+
+A ``bedrock-agent-runtime`` client pointed at the same ``endpoint_url`` reaches ``Retrieve``::
+
+    server.add_knowledge_base("KB12345678", [Chunk("text", "s3://b/doc.md", {"team": "a"})])
+    server.script_retrieve(Reply.throttle())   # scripted errors, else answers from the corpus
 
 Only binds to 127.0.0.1. Requests are answered from a FIFO of scripted :class:`Reply`
 objects; when the queue is empty a deterministic echo reply is produced (see
@@ -32,9 +39,11 @@ from urllib.parse import unquote
 
 from tests.fakes.eventstream import CONTENT_TYPE as EVENTSTREAM_CONTENT_TYPE
 from tests.fakes.eventstream import encode_event, encode_exception
+from tests.fakes.knowledge_corpus import Chunk, FilterInvalid, search
 
 __all__ = [
     "ERROR_STATUS",
+    "Chunk",
     "STREAM_EXCEPTION_TYPES",
     "FakeBedrock",
     "RecordedRequest",
@@ -68,6 +77,7 @@ STREAM_EXCEPTION_TYPES = (
 )
 
 _PATH_RE = re.compile(r"^/model/([^/?]+)/(converse|converse-stream)/?(?:\?.*)?$")
+_RETRIEVE_RE = re.compile(r"^/knowledgebases/([^/?]+)/retrieve/?(?:\?.*)?$")
 _OPERATIONS = {"converse": "Converse", "converse-stream": "ConverseStream"}
 _PIECE_RE = re.compile(r"\S+\s*|\s+")
 
@@ -262,8 +272,8 @@ class Reply:
 
 @dataclass
 class RecordedRequest:
-    operation: str  # "Converse" | "ConverseStream"
-    model_id: str  # URL-decoded, e.g. a full application-inference-profile ARN
+    operation: str  # "Converse" | "ConverseStream" | "Retrieve"
+    model_id: str  # URL-decoded model id or profile ARN; the knowledge base id for Retrieve
     body: dict
     headers: dict[str, str] = field(default_factory=dict)  # lower-cased names
     path: str = ""
@@ -293,30 +303,19 @@ class _Handler(BaseHTTPRequestHandler):
         started = time.perf_counter()
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        retrieve = _RETRIEVE_RE.match(self.path)
+        if retrieve:
+            self._retrieve(unquote(retrieve.group(1)), raw)
+            return
         match = _PATH_RE.match(self.path)
         if not match:
             self._send_error(404, "UnknownOperationException", f"Unknown operation {self.path}")
             return
-        model_id = unquote(match.group(1))
         operation = _OPERATIONS[match.group(2)]
-        try:
-            body = json.loads(raw) if raw else {}
-            if not isinstance(body, dict):
-                raise ValueError("body is not an object")
-        except ValueError:
-            self._send_error(400, "SerializationException", "Request body is not valid JSON.")
+        body = self._read_and_record(operation, unquote(match.group(1)), raw)
+        if body is None:
             return
         fake = self.server.fake
-        fake._record(
-            RecordedRequest(
-                operation=operation,
-                model_id=model_id,
-                body=body,
-                headers={k.lower(): v for k, v in self.headers.items()},
-                path=self.path,
-                received_at=time.monotonic(),
-            )
-        )
         problem = _validate(body)
         if problem:
             self._send_error(400, "ValidationException", problem)
@@ -329,6 +328,54 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(reply.delay_s)
         with contextlib.suppress(OSError):  # the client may have timed out meanwhile
             self._answer(reply, body, started)
+
+    def _read_and_record(self, operation: str, target: str, raw: bytes) -> dict | None:
+        """The JSON body, recorded; ``None`` (answered 400) when it is not a JSON object."""
+        try:
+            body = json.loads(raw) if raw else {}
+            if not isinstance(body, dict):
+                raise ValueError("body is not an object")
+        except ValueError:
+            self._send_error(400, "SerializationException", "Request body is not valid JSON.")
+            return None
+        self.server.fake._record(
+            RecordedRequest(
+                operation=operation,
+                model_id=target,
+                body=body,
+                headers={k.lower(): v for k, v in self.headers.items()},
+                path=self.path,
+                received_at=time.monotonic(),
+            )
+        )
+        return body
+
+    def _retrieve(self, knowledge_base_id: str, raw: bytes) -> None:
+        body = self._read_and_record("Retrieve", knowledge_base_id, raw)
+        if body is None:
+            return
+        fake = self.server.fake
+        reply = fake._next_retrieve_reply()
+        if reply is not None and reply.delay_s:
+            time.sleep(reply.delay_s)
+        if reply is not None and reply.kind != "text":
+            with contextlib.suppress(OSError):
+                self._send_error(reply.status, reply.code, reply.message)
+            return
+        corpus = fake._corpus(knowledge_base_id)
+        if corpus is None:
+            self._send_error(
+                404, "ResourceNotFoundException", f"Knowledge base {knowledge_base_id} not found"
+            )
+            return
+        try:
+            answer = search(corpus, body, knowledge_base_id=knowledge_base_id)
+        except FilterInvalid as problem:
+            self._send_error(400, "ValidationException", str(problem))
+            return
+        payload = json.dumps(answer, separators=(",", ":")).encode()
+        with contextlib.suppress(OSError):
+            self._send_bytes(200, "application/json", payload)
 
     def _answer(self, reply: Reply, body: dict, started: float) -> None:
         if reply.kind == "text":
@@ -462,6 +509,8 @@ class FakeBedrock:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._queue: collections.deque[list] = collections.deque()  # [reply, remaining]
+        self._retrieve_queue: collections.deque[list] = collections.deque()
+        self._corpora: dict[str, list[Chunk]] = {}
         self._requests: list[RecordedRequest] = []
         self._connections: dict[socket.socket, threading.Thread] = {}
         self._server: _Server | None = None
@@ -525,17 +574,34 @@ class FakeBedrock:
                     self._queue.append([reply, reply.times])
         return self
 
+    def add_knowledge_base(self, knowledge_base_id: str, chunks: list[Chunk]) -> FakeBedrock:
+        """Serve ``Retrieve`` for ``knowledge_base_id`` from ``chunks`` (replacing any)."""
+        with self._lock:
+            self._corpora[knowledge_base_id] = list(chunks)
+        return self
+
+    def script_retrieve(self, *replies: Reply) -> FakeBedrock:
+        """Answer the next ``Retrieve`` calls with ``replies`` (errors; ``Reply.text`` means
+        "answer from the corpus", after its ``delay_s``); then from the corpus again."""
+        with self._lock:
+            for reply in replies:
+                if reply.times > 0:
+                    self._retrieve_queue.append([reply, reply.times])
+        return self
+
     def reset(self) -> None:
-        """Forget recorded requests and pending replies."""
+        """Forget recorded requests, pending replies and knowledge bases."""
         with self._lock:
             self._queue.clear()
+            self._retrieve_queue.clear()
+            self._corpora.clear()
             self._requests.clear()
 
     @property
     def pending(self) -> int:
         """Number of requests still scripted."""
         with self._lock:
-            return sum(remaining for _, remaining in self._queue)
+            return sum(remaining for _, remaining in [*self._queue, *self._retrieve_queue])
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -583,6 +649,21 @@ class FakeBedrock:
                     self._queue.popleft()
                 return entry[0]
         return self.default_reply(body)
+
+    def _next_retrieve_reply(self) -> Reply | None:
+        with self._lock:
+            if not self._retrieve_queue:
+                return None
+            entry = self._retrieve_queue[0]
+            entry[1] -= 1
+            if entry[1] <= 0:
+                self._retrieve_queue.popleft()
+            return entry[0]
+
+    def _corpus(self, knowledge_base_id: str) -> list[Chunk] | None:
+        with self._lock:
+            found = self._corpora.get(knowledge_base_id)
+            return None if found is None else list(found)
 
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:

@@ -10,6 +10,7 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -191,6 +192,18 @@ class Reply:
     headers: dict[str, str]
 
 
+def call_handler(
+    handler: Callable[[dict[str, Any], Any], dict[str, Any]],
+    event: dict[str, Any],
+    context: LambdaContext | None = None,
+) -> Reply:
+    """Run a Lambda entry point on a REST proxy event; its response decoded."""
+    result = handler(event, context or LambdaContext())
+    got = dict(result.get("headers") or {})
+    got.update({k: v[-1] for k, v in (result.get("multiValueHeaders") or {}).items()})
+    return Reply(result["statusCode"], json.loads(result["body"]), got)
+
+
 @dataclass
 class Api:
     """Calls the real handler entry point and decodes its proxy response."""
@@ -219,10 +232,7 @@ class Api:
             headers=headers,
             request_time_epoch_ms=request_time_epoch_ms,
         )
-        result = handler(event, context or LambdaContext())
-        got = dict(result.get("headers") or {})
-        got.update({k: v[-1] for k, v in (result.get("multiValueHeaders") or {}).items()})
-        return Reply(result["statusCode"], json.loads(result["body"]), got)
+        return call_handler(handler, event, context)
 
     def chat(self, body: Any, **kwargs: Any) -> Reply:
         return self.call("POST", "/chat", body, **kwargs)

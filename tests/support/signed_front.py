@@ -14,10 +14,13 @@ the region each call was signed for (point a client at it with
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -28,6 +31,7 @@ from botocore.credentials import Credentials
 from tests.support.chat_api import Api
 from tests.support.local_server import LocalServer
 
+ROOT = Path(__file__).resolve().parents[2]
 ACCESS_KEY = "AKIACLIENTTESTKEY000"
 SECRET_KEY = "client-test-secret"
 SESSION_TOKEN = "client-test-session-token"
@@ -89,6 +93,43 @@ def signature_problem(
     canonical = signer.canonical_request(request)
     expected = signer.signature(signer.string_to_sign(request, canonical), request)
     return None if expected == match["sig"] else "signature does not match"
+
+
+def profile_environment(
+    directory: Path, *, profile: str, cloudformation_url: str
+) -> dict[str, str]:
+    """The environment of a ``make`` child that signs with ``profile`` (a credentials file in
+    ``directory`` holding the test credentials) and asks the fake CloudFormation; nothing else
+    of the caller's AWS settings leaks in."""
+    credentials = directory / "credentials"
+    credentials.write_text(
+        f"[{profile}]\naws_access_key_id = {ACCESS_KEY}\n"
+        f"aws_secret_access_key = {SECRET_KEY}\naws_session_token = {SESSION_TOKEN}\n"
+    )
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("AWS_") and key not in ("MAKEFLAGS", "MFLAGS")
+    }
+    env.update(
+        AWS_ENDPOINT_URL_CLOUDFORMATION=cloudformation_url,
+        AWS_SHARED_CREDENTIALS_FILE=str(credentials),
+        AWS_CONFIG_FILE=str(directory / "no-config"),
+    )
+    return env
+
+
+def make_call(variables: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``make -s call <variables>`` from the repository root, as a user types it."""
+    return subprocess.run(
+        ["make", "-s", "call", *variables],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -15,9 +13,7 @@ from kit_runtime.contracts.common import Tier
 from stacks.tools.client import main
 from tests.fakes import Reply
 from tests.functional.client.conftest import STAGE, Deployed
-from tests.support.signed_front import ACCESS_KEY, SECRET_KEY, SESSION_TOKEN
-
-ROOT = Path(__file__).resolve().parents[3]
+from tests.support.signed_front import SECRET_KEY, make_call, profile_environment
 
 
 def run_call(deployed: Deployed, *args: str) -> int:
@@ -135,39 +131,19 @@ def test_given_an_unknown_stage_when_called_then_status_2_lists_the_stages(
 def test_given_a_profile_when_make_call_runs_then_its_credentials_sign_the_request(
     deployed: Deployed, tmp_path: Path
 ) -> None:
-    credentials = tmp_path / "credentials"
-    credentials.write_text(
-        f"[client-test]\naws_access_key_id = {ACCESS_KEY}\n"
-        f"aws_secret_access_key = {SECRET_KEY}\naws_session_token = {SESSION_TOKEN}\n"
-    )
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("AWS_") and key not in ("MAKEFLAGS", "MFLAGS")
-    }
-    env.update(
-        AWS_ENDPOINT_URL_CLOUDFORMATION=deployed.cloudformation.endpoint_url,
-        AWS_SHARED_CREDENTIALS_FILE=str(credentials),
-        AWS_CONFIG_FILE=str(tmp_path / "no-config"),
+    env = profile_environment(
+        tmp_path, profile="client-test", cloudformation_url=deployed.cloudformation.endpoint_url
     )
     deployed.api.server.enqueue(Reply.text("from make"))
 
-    done = subprocess.run(
+    done = make_call(
         [
-            "make",
-            "-s",
-            "call",
             f"STAGE={STAGE}",
             f"CDK_JSON={deployed.cdk_json}",
             "PROFILE=client-test",
             'MESSAGE=it\'s "quoted"',
         ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        env,
     )
 
     assert done.returncode == 0, done.stderr

@@ -11,12 +11,13 @@ from tests.support.synth import Synthesized
 from tests.support.templates import as_list, only, render, statements
 
 
+def chat_statements(stage: Synthesized) -> list[dict[str, Any]]:
+    """The statements of the chat function's role (other endpoints have their own roles)."""
+    return [st for lid, st in statements(stage.templates["Api"]) if lid.startswith("ChatFunction")]
+
+
 def invoke_statement(stage: Synthesized) -> dict[str, Any]:
-    found = [
-        st
-        for _, st in statements(stage.templates["Api"])
-        if "bedrock:InvokeModel" in as_list(st["Action"])
-    ]
+    found = [st for st in chat_statements(stage) if "bedrock:InvokeModel" in as_list(st["Action"])]
     assert len(found) == 1
     return found[0]
 
@@ -57,9 +58,7 @@ def test_invoke_requires_the_pinned_guardrail_version(stage: Synthesized) -> Non
         r"\$\{Output:[^}]+GuardrailArn[^}]*\}:\$\{Output:[^}]+Version[^}]*\}", condition
     ), condition
     apply = [
-        s
-        for _, s in statements(stage.templates["Api"])
-        if as_list(s["Action"]) == ["bedrock:ApplyGuardrail"]
+        s for s in chat_statements(stage) if as_list(s["Action"]) == ["bedrock:ApplyGuardrail"]
     ]
     assert len(apply) == 1 and "GuardrailArn" in render(apply[0]["Resource"])
 
@@ -183,7 +182,13 @@ def test_gateway_refusals_use_the_kit_error_shape(stage: Synthesized) -> None:
 def test_chat_request_model_is_the_runtime_schema(stage: Synthesized) -> None:
     from kit_runtime.contracts.chat_api import ChatRequest
 
-    model = only({k: v for k, v in stage.resources("AWS::ApiGateway::Model").items()})["Properties"]
+    model = only(
+        {
+            k: v
+            for k, v in stage.resources("AWS::ApiGateway::Model").items()
+            if v["Properties"]["Name"] == "ChatRequest"
+        }
+    )["Properties"]
     schema = model["Schema"]
     assert schema["$schema"].startswith("http://json-schema.org/draft-04/")
     assert set(schema["properties"]) == set(ChatRequest.model_fields)

@@ -11,6 +11,8 @@ PINNED_LOGICAL_IDS = {
     "Guardrails": {"GuardrailA5094A7B"},
 }
 ACCESS_CHECK_IDS = {"ModelAccessFunctionLogs9DBAE89F", "ModelAccessProviderLogsC11F540D"}
+# The knowledge endpoints' log groups exist only in stages with knowledge bases.
+KNOWLEDGE_ENDPOINT_IDS = {"RagLogs4C61B0E9", "RetrieveLogsA7D3F1C2"}
 
 
 # Retained but holding no data: guardrail versions are immutable snapshots (a new one per
@@ -28,7 +30,7 @@ def test_stateful_logical_ids_are_stable(any_stage: Synthesized) -> None:
 
 def test_every_retained_resource_is_pinned_or_versioned(any_stage: Synthesized) -> None:
     # A retained resource that is not pinned could be orphaned by a refactor of the tree.
-    pinned = set().union(*PINNED_LOGICAL_IDS.values(), ACCESS_CHECK_IDS)
+    pinned = set().union(*PINNED_LOGICAL_IDS.values(), ACCESS_CHECK_IDS, KNOWLEDGE_ENDPOINT_IDS)
     for stack, template in any_stage.templates.items():
         for lid, res in template["Resources"].items():
             if res.get("DeletionPolicy") != "Retain":
