@@ -32,7 +32,8 @@ from stacks.knowledge.pgvector_schema import PgvectorSchema
 # Minimum capacity 0 (auto-pause) needs Aurora PostgreSQL 16.3 or later in the 16 line (public
 # summaries of the "Aurora Serverless v2 capacity" page, e.g. andreidemidov.com/blog/aurora-
 # serverless-v2-scale-to-zero; AWS's own version table not retrieved: UNVERIFIED, 2026-12-01).
-ENGINE_VERSION = rds.AuroraPostgresEngineVersion.VER_16_6
+# 16.13 is the newest 16.x cfn-lint (registry data of 2026-10-20) does not mark deprecated.
+ENGINE_VERSION = rds.AuroraPostgresEngineVersion.VER_16_13
 MASTER_USER = "kitadmin"
 NETWORK_ID = "KnowledgeNetwork"
 

@@ -98,8 +98,8 @@ class OpenSearchCollection(Construct):
         for tag in tag_keys:
             Tags.of(self.collection).remove(tag)
         # A collection is created only when an encryption policy covers its name.
-        self.collection.add_dependency(encryption)
-        self.collection.add_dependency(network)
+        self.collection.node.add_dependency(encryption)
+        self.collection.node.add_dependency(network)
         self.index_name = resource_name(
             kit, stage, name, max_length=INDEX_NAME_MAX, unique_by=(dimensions, "faiss-hnsw-l2")
         ).lower()
@@ -238,5 +238,5 @@ class OpenSearchCollection(Construct):
             policy=text,
         )
         # CloudFormation creates the index with the rights this policy gives it.
-        self.index.add_dependency(access)
+        self.index.node.add_dependency(access)
         return [self.index, access]
