@@ -18,6 +18,7 @@ from stacks.core.lambda_asset import runtime_code
 from stacks.core.naming import stage_id
 from stacks.core.tags import cost_tags
 from stacks.guardrails.stack import GuardrailStack
+from stacks.knowledge.stack import KnowledgeStack
 from stacks.platform.stack import PlatformStack
 
 
@@ -47,6 +48,16 @@ class KitStage(Stage):
         self.guardrails = GuardrailStack(
             self, "Guardrails", plan=plan, description=f"{what}: guardrail"
         )
+        # Stateful and retained: only a stage with knowledge bases gets the stack.
+        self.knowledge: KnowledgeStack | None = None
+        if plan.knowledge_bases:
+            self.knowledge = KnowledgeStack(
+                self,
+                "Knowledge",
+                plan=plan,
+                code=runtime_code(),
+                description=f"{what}: knowledge bases, their documents and vector stores",
+            )
         self.api = ApiStack(
             self,
             "Api",
@@ -61,4 +72,5 @@ class KitStage(Stage):
 
     @property
     def stacks(self) -> list[Stack]:
-        return [self.platform, self.guardrails, self.api]
+        optional = [self.knowledge] if self.knowledge is not None else []
+        return [self.platform, self.guardrails, *optional, self.api]

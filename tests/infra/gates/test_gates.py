@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 from tests.support.synth import Synthesized
 from tests.support.templates import as_list, render, statements
@@ -30,7 +31,8 @@ def test_stage_synthesizes_and_cdk_nag_reports_no_unacknowledged_finding(
     # Then synth passed validation and left no violation (errors or warnings) unacknowledged
     assert any_stage.synth_error is None, any_stage.synth_error
     assert any_stage.nag_findings == []
-    assert set(any_stage.templates) == {"Platform", "Guardrails", "Api"}
+    knowledge = {"Knowledge"} if any_stage.config.knowledge_bases else set()
+    assert set(any_stage.templates) == {"Platform", "Guardrails", "Api"} | knowledge
 
 
 def test_cfn_lint_finds_nothing(any_stage: Synthesized) -> None:
@@ -78,10 +80,23 @@ def test_no_bedrock_wildcards_anywhere(any_stage: Synthesized) -> None:
     assert checked > 0, "expected Bedrock statements to check"
 
 
+def _bedrock_service_roles(template: dict[str, Any]) -> set[str]:
+    """Roles that only Bedrock itself assumes (knowledge-base roles: embedding and parsing)."""
+    found = set()
+    for lid, res in template.get("Resources", {}).items():
+        if res["Type"] != "AWS::IAM::Role":
+            continue
+        trust = res["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        if all(st.get("Principal") == {"Service": "bedrock.amazonaws.com"} for st in trust):
+            found.add(lid)
+    return found
+
+
 def test_no_principal_may_invoke_without_the_stage_guardrail(any_stage: Synthesized) -> None:
     # Given every Allow statement that grants a Bedrock invoke action
     found = 0
     for _, template in any_stage.templates.items():
+        service_roles = _bedrock_service_roles(template)
         for lid, st in statements(template):
             actions = {a.lower() for a in as_list(st.get("Action", []))}
             if st.get("Effect") != "Allow" or not (
@@ -89,6 +104,15 @@ def test_no_principal_may_invoke_without_the_stage_guardrail(any_stage: Synthesi
             ):
                 continue
             found += 1
+            if lid in service_roles:
+                # A knowledge-base role is Bedrock embedding and parsing documents: no caller,
+                # no guardrail; it may reach models only, by exact ARN (no application profile)
+                resources = [render(r) for r in as_list(st["Resource"])]
+                assert all(
+                    ":foundation-model/" in r or ":inference-profile/" in r for r in resources
+                ), (lid, st)
+                assert not any("*" in r for r in resources), (lid, st)
+                continue
             # Then it names exact resources and requires the pinned guardrail version
             assert "*" not in [render(r) for r in as_list(st["Resource"])], (lid, st)
             condition = st.get("Condition", {}).get("StringEquals", {})

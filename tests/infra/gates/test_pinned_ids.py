@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from tests.support.synth import Synthesized
 
 # Retained log groups and the guardrail, by stack. The model access ids exist only in stages
@@ -13,6 +16,54 @@ PINNED_LOGICAL_IDS = {
 ACCESS_CHECK_IDS = {"ModelAccessFunctionLogs9DBAE89F", "ModelAccessProviderLogsC11F540D"}
 # The knowledge endpoints' log groups exist only in stages with knowledge bases.
 KNOWLEDGE_ENDPOINT_IDS = {"RagLogs4C61B0E9", "RetrieveLogsA7D3F1C2"}
+
+# The Knowledge stack's ids follow each knowledge base's config name (``my-kb`` -> ``MyKb``):
+# renaming a knowledge base is a new one, refactoring the construct tree is not.
+STORE_IDS = {
+    "s3vectors": ("VectorBucket", "VectorIndex"),
+    "opensearch-serverless": ("Collection", "CollectionIndex"),
+    "aurora-pgvector": ("Cluster", "ClusterWriter", "ClusterSubnets", "ClusterSecurityGroup"),
+}
+DATA_BUCKET_IDS = {"KnowledgeDataBucket", "KnowledgeAccessLogs"}
+NETWORK_IDS = {
+    "KnowledgeNetwork",
+    *(
+        f"KnowledgeNetworkDatabaseSubnet{i}{part}"
+        for i in (1, 2)
+        for part in ("Subnet", "RouteTable", "RouteTableAssociation")
+    ),
+}
+FLOW_LOG_IDS = {
+    "KnowledgeNetworkFlowLogs",
+    "KnowledgeNetworkFlowLogFlowLog",
+    "KnowledgeNetworkFlowLogIAMRole",
+    "KnowledgeNetworkFlowLogIAMRoleDefaultPolicy",
+}
+
+
+def _kb_key(name: str) -> str:
+    return "".join(p[:1].upper() + p[1:] for p in re.split(r"[^0-9a-zA-Z]+", name) if p)
+
+
+def knowledge_ids(config: Any) -> set[str]:
+    """Every pinned id the Knowledge stack of a stage must hold, from its config alone."""
+    kbs = config.knowledge_bases
+    ids: set[str] = set()
+    for kb in kbs:
+        key, store = _kb_key(kb.name), kb.vector_store
+        ids |= {f"{key}KnowledgeBase", f"{key}DataSource"}
+        ids |= {key + suffix for suffix in STORE_IDS[store.type]}
+        if store.type == "aurora-pgvector":
+            rotated = config.production if store.rotate_secret is None else store.rotate_secret
+            if not rotated:  # a generated secret; RDS-managed ones are not in the template
+                ids.add(f"{key}ClusterSecret")
+    if any(kb.data_source.bucket_arn is None for kb in kbs):
+        ids |= DATA_BUCKET_IDS
+    if kbs and config.production:
+        ids.add("KnowledgeKey")
+    if any(kb.vector_store.type == "aurora-pgvector" for kb in kbs):
+        ids |= NETWORK_IDS | (FLOW_LOG_IDS if config.production else set())
+    return ids
 
 
 # Retained but holding no data: guardrail versions are immutable snapshots (a new one per
@@ -26,11 +77,20 @@ def test_stateful_logical_ids_are_stable(any_stage: Synthesized) -> None:
         assert ids <= set(any_stage.templates[stack]["Resources"]), (stack, ids)
     if any_stage.config.model_access.enabled:
         assert set(any_stage.templates["Platform"]["Resources"]) >= ACCESS_CHECK_IDS
+    expected = knowledge_ids(any_stage.config)
+    if expected:
+        missing = expected - set(any_stage.templates["Knowledge"]["Resources"])
+        assert not missing, missing
 
 
 def test_every_retained_resource_is_pinned_or_versioned(any_stage: Synthesized) -> None:
     # A retained resource that is not pinned could be orphaned by a refactor of the tree.
-    pinned = set().union(*PINNED_LOGICAL_IDS.values(), ACCESS_CHECK_IDS, KNOWLEDGE_ENDPOINT_IDS)
+    pinned = set().union(
+        *PINNED_LOGICAL_IDS.values(),
+        ACCESS_CHECK_IDS,
+        KNOWLEDGE_ENDPOINT_IDS,
+        knowledge_ids(any_stage.config),
+    )
     for stack, template in any_stage.templates.items():
         for lid, res in template["Resources"].items():
             if res.get("DeletionPolicy") != "Retain":
