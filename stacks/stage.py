@@ -18,6 +18,7 @@ from stacks.core.lambda_asset import runtime_code
 from stacks.core.naming import stage_id
 from stacks.core.tags import cost_tags
 from stacks.guardrails.stack import GuardrailStack
+from stacks.knowledge.ingestion_stack import IngestionStack
 from stacks.knowledge.stack import KnowledgeStack
 from stacks.platform.stack import PlatformStack
 
@@ -50,6 +51,7 @@ class KitStage(Stage):
         )
         # Stateful and retained: only a stage with knowledge bases gets the stack.
         self.knowledge: KnowledgeStack | None = None
+        self.ingestion: IngestionStack | None = None
         if plan.knowledge_bases:
             self.knowledge = KnowledgeStack(
                 self,
@@ -58,6 +60,15 @@ class KitStage(Stage):
                 code=runtime_code(),
                 description=f"{what}: knowledge bases, their documents and vector stores",
             )
+            # Stateless: replaced freely; `make ingest` finds its targets in this stack.
+            self.ingestion = IngestionStack(
+                self,
+                "Ingestion",
+                plan=plan,
+                code=runtime_code(),
+                knowledge=self.knowledge.handles,
+                description=f"{what}: knowledge base ingestion",
+            )
         self.api = ApiStack(
             self,
             "Api",
@@ -65,6 +76,7 @@ class KitStage(Stage):
             code=runtime_code(),
             profiles=self.platform.profiles.handles,
             guardrail=self.guardrails.guardrail.handle,
+            knowledge=self.knowledge.handles if self.knowledge is not None else None,
             description=f"{what}: API",
         )
         for key, value in cost_tags(plan.config).items():
@@ -72,5 +84,5 @@ class KitStage(Stage):
 
     @property
     def stacks(self) -> list[Stack]:
-        optional = [self.knowledge] if self.knowledge is not None else []
-        return [self.platform, self.guardrails, *optional, self.api]
+        knowledge = [s for s in (self.knowledge, self.ingestion) if s is not None]
+        return [self.platform, self.guardrails, *knowledge, self.api]

@@ -19,7 +19,13 @@ from stacks.core.nag import acknowledge
 
 
 def kit_provider(
-    scope: Construct, *, plan: StagePlan, function: KitFunction, subject: str, role_description: str
+    scope: Construct,
+    *,
+    plan: StagePlan,
+    function: KitFunction,
+    subject: str,
+    role_description: str,
+    log_logical_id: str | None = None,
 ) -> cr.Provider:
     """A Provider relaying CloudFormation events to ``function``.
 
@@ -36,9 +42,14 @@ def kit_provider(
         What the function does, as a noun ("check"), for the acknowledgment reasons.
     role_description:
         The framework role's description.
+    log_logical_id:
+        Pins the framework's (retained) log group's logical id.
     """
     framework_logs = retained_log_group(
-        scope, "ProviderLogs", days=plan.config.runtime.log_retention_days
+        scope,
+        "ProviderLogs",
+        days=plan.config.runtime.log_retention_days,
+        logical_id=log_logical_id,
     )
     framework_role = iam.Role(
         scope,

@@ -133,6 +133,8 @@ class AuroraPgvector(Construct):
             cluster_arn=self.cluster.cluster_arn,
             secret_arn=self.secret_arn,
             table=self.table,
+            user_secret_logical_id=f"{pascal(name)}UserSecret",
+            log_logical_id_prefix=pascal(name),
         )
         # The schema's statements run through the Data API on a running writer.
         self.schema.node.add_dependency(self.cluster)
@@ -197,7 +199,9 @@ class AuroraPgvector(Construct):
             type="RDS",
             rds_configuration=bedrock.CfnKnowledgeBase.RdsConfigurationProperty(
                 resource_arn=self.cluster.cluster_arn,
-                credentials_secret_arn=self.secret_arn,
+                # Bedrock logs in as its own role, limited to rows of its table; the master
+                # secret stays with the schema function.
+                credentials_secret_arn=self.schema.credentials_secret.secret_arn,
                 database_name=t.database,
                 table_name=t.qualified_name,
                 field_mapping=bedrock.CfnKnowledgeBase.RdsFieldMappingProperty(
@@ -225,7 +229,7 @@ class AuroraPgvector(Construct):
             iam.PolicyStatement(
                 sid="ClusterSecret",
                 actions=["secretsmanager:GetSecretValue"],
-                resources=[self.secret_arn],
+                resources=[self.schema.credentials_secret.secret_arn],
             ),
         ]
 

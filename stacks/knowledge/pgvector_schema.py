@@ -83,6 +83,9 @@ class PgvectorSchema(Construct):
         Customer-managed KMS keys of the secrets, if any (the function may decrypt with them).
     user_secret_logical_id:
         Pins the logical id of the Bedrock user's (retained) secret.
+    log_logical_id_prefix:
+        Pins the (retained) log groups of the function and its Provider as
+        ``<prefix>SchemaLogs`` and ``<prefix>SchemaProviderLogs``.
 
     Attributes
     ----------
@@ -107,6 +110,7 @@ class PgvectorSchema(Construct):
         table: PgvectorTable,
         secret_keys: Sequence[kms.IKey] = (),
         user_secret_logical_id: str | None = None,
+        log_logical_id_prefix: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.table = table
@@ -123,6 +127,7 @@ class PgvectorSchema(Construct):
             # Room for a paused cluster to resume (the handler retries within this time).
             timeout=Duration.minutes(5),
             memory_mb=256,
+            log_logical_id=f"{log_logical_id_prefix}SchemaLogs" if log_logical_id_prefix else None,
         )
         self.policy = iam.Policy(
             self,
@@ -140,6 +145,9 @@ class PgvectorSchema(Construct):
             function=self.function,
             subject="schema set-up",
             role_description=f"pgvector schema provider framework ({plan.name})",
+            log_logical_id=(
+                f"{log_logical_id_prefix}SchemaProviderLogs" if log_logical_id_prefix else None
+            ),
         )
         properties = PgvectorSchemaProperties(
             ClusterArn=cluster_arn,

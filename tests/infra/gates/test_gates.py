@@ -31,7 +31,7 @@ def test_stage_synthesizes_and_cdk_nag_reports_no_unacknowledged_finding(
     # Then synth passed validation and left no violation (errors or warnings) unacknowledged
     assert any_stage.synth_error is None, any_stage.synth_error
     assert any_stage.nag_findings == []
-    knowledge = {"Knowledge"} if any_stage.config.knowledge_bases else set()
+    knowledge = {"Knowledge", "Ingestion"} if any_stage.config.knowledge_bases else set()
     assert set(any_stage.templates) == {"Platform", "Guardrails", "Api"} | knowledge
 
 

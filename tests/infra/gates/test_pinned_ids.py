@@ -16,13 +16,22 @@ PINNED_LOGICAL_IDS = {
 ACCESS_CHECK_IDS = {"ModelAccessFunctionLogs9DBAE89F", "ModelAccessProviderLogsC11F540D"}
 # The knowledge endpoints' log groups exist only in stages with knowledge bases.
 KNOWLEDGE_ENDPOINT_IDS = {"RagLogs4C61B0E9", "RetrieveLogsA7D3F1C2"}
+INGESTION_IDS = {"IngestionTriggerLogs", "IngestionReportLogs", "IngestionFollowerLogs"}
 
 # The Knowledge stack's ids follow each knowledge base's config name (``my-kb`` -> ``MyKb``):
 # renaming a knowledge base is a new one, refactoring the construct tree is not.
 STORE_IDS = {
     "s3vectors": ("VectorBucket", "VectorIndex"),
     "opensearch-serverless": ("Collection", "CollectionIndex"),
-    "aurora-pgvector": ("Cluster", "ClusterWriter", "ClusterSubnets", "ClusterSecurityGroup"),
+    "aurora-pgvector": (
+        "Cluster",
+        "ClusterWriter",
+        "ClusterSubnets",
+        "ClusterSecurityGroup",
+        "UserSecret",
+        "SchemaLogs",
+        "SchemaProviderLogs",
+    ),
 }
 DATA_BUCKET_IDS = {"KnowledgeDataBucket", "KnowledgeAccessLogs"}
 NETWORK_IDS = {
@@ -81,6 +90,8 @@ def test_stateful_logical_ids_are_stable(any_stage: Synthesized) -> None:
     if expected:
         missing = expected - set(any_stage.templates["Knowledge"]["Resources"])
         assert not missing, missing
+        assert INGESTION_IDS <= set(any_stage.templates["Ingestion"]["Resources"])
+        assert KNOWLEDGE_ENDPOINT_IDS <= set(any_stage.templates["Api"]["Resources"])
 
 
 def test_every_retained_resource_is_pinned_or_versioned(any_stage: Synthesized) -> None:
@@ -89,6 +100,7 @@ def test_every_retained_resource_is_pinned_or_versioned(any_stage: Synthesized) 
         *PINNED_LOGICAL_IDS.values(),
         ACCESS_CHECK_IDS,
         KNOWLEDGE_ENDPOINT_IDS,
+        INGESTION_IDS,
         knowledge_ids(any_stage.config),
     )
     for stack, template in any_stage.templates.items():

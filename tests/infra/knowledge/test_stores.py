@@ -206,7 +206,7 @@ def test_aurora_cluster_scales_to_zero_with_the_data_api_on_and_encrypted_storag
         assert kb.resource("ClusterWriter")["Properties"]["DBInstanceClass"] == "db.serverless"
 
 
-def test_aurora_credentials_rotate_where_the_stage_asks_without_a_rotation_function(
+def test_aurora_master_credentials_rotate_where_the_stage_asks_and_bedrock_has_its_own_login(
     stage: Synthesized,
 ) -> None:
     for kb in _of(stage, "aurora-pgvector"):
@@ -216,9 +216,10 @@ def test_aurora_credentials_rotate_where_the_stage_asks_without_a_rotation_funct
         secret = kb.knowledge_base["Properties"]["StorageConfiguration"]["RdsConfiguration"][
             "CredentialsSecretArn"
         ]
+        # Bedrock logs in with the schema function's limited role, never the master user.
+        assert secret == {"Ref": f"{kb.key}UserSecret"}
         if rotate:
             assert props["ManageMasterUserPassword"] is True
-            assert secret == {"Fn::GetAtt": [f"{kb.key}Cluster", "MasterUserSecret.SecretArn"]}
         else:
             assert "ManageMasterUserPassword" not in props
             assert _retained(kb.resource("ClusterSecret"))
