@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lambda"))
 
 from stacks.catalog import CatalogError  # noqa: E402
+from stacks.catalog.idle_costs import idle_cost  # noqa: E402
 from stacks.config import ConfigError, load_plan  # noqa: E402
 from stacks.core.naming import stage_id  # noqa: E402
 
@@ -47,6 +48,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("tiers: " + ", ".join(f"{tier}={model}" for tier, model in tiers.items()))
     pii = [f"{e.type}:{e.action}" for e in plan.config.guardrail.pii_entities]
     print("guardrail pii: " + (", ".join(pii) or "(none)"))
+    if plan.production:
+        print("production: yes (standby replicas, secret rotation, customer-managed keys)")
+    for kb in plan.knowledge_bases:
+        bucket = kb.data_source.bucket_arn or "the kit's data bucket"
+        idle = idle_cost(kb.vector_store, plan.production)
+        print(
+            f"knowledge base: {kb.name}  store: {kb.vector_store.type}  "
+            f"embedding: {kb.embedding.model}  documents: {bucket} {kb.prefix()}  "
+            f"tenant key: {kb.tenant_key or '(none)'}  "
+            f"idle: ~${idle.monthly_usd:,.2f}/month{'' if idle.verified else ' (unverified prices)'}"
+        )
     for warning in plan.warnings:
         print(f"warning: {warning}")
     return 0
