@@ -53,11 +53,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     for kb in plan.knowledge_bases:
         bucket = kb.data_source.bucket_arn or "the kit's data bucket"
         idle = idle_cost(kb.vector_store, plan.production)
+        caveat = "" if idle.verified else " (unverified prices)"
         print(
             f"knowledge base: {kb.name}  store: {kb.vector_store.type}  "
             f"embedding: {kb.embedding.model}  documents: {bucket} {kb.prefix()}  "
             f"tenant key: {kb.tenant_key or '(none)'}  "
-            f"idle: ~${idle.monthly_usd:,.2f}/month{'' if idle.verified else ' (unverified prices)'}"
+            f"idle: ~${idle.monthly_usd:,.2f}/month{caveat}"
         )
     for warning in plan.warnings:
         print(f"warning: {warning}")
