@@ -211,6 +211,11 @@ def idle_cost(
         standby = production if store.standby_replicas is None else store.standby_replicas
         minimum = o.min_ocus_with_standby if standby else o.min_ocus_without_standby
         state = "on" if standby else "off"
+        limits = store.capacity
+        floor = (limits.min_search_ocu or 0) + (limits.min_indexing_ocu or 0) if limits else 0
+        if floor > minimum.value:
+            # The collection group's own minimums keep more OCUs running than the service's.
+            minimum = minimum.model_copy(update={"value": floor})
         return IdleCost(
             "opensearch-serverless",
             (

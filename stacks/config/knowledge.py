@@ -108,12 +108,26 @@ class S3VectorsStore(Strict):
     distance_metric: Literal["cosine", "euclidean"] = "cosine"
 
 
+class OcuLimits(Strict):
+    """OCU limits of the collection's own collection group (botocore opensearchserverless
+    2021-11-01 ``CollectionGroupCapacityLimits``: minimums >= 0, maximums >= 1; checked
+    2026-12-01). Omitted limits are left to the account's settings."""
+
+    min_search_ocu: float | None = Field(default=None, ge=0)
+    max_search_ocu: float | None = Field(default=None, ge=1)
+    min_indexing_ocu: float | None = Field(default=None, ge=0)
+    max_indexing_ocu: float | None = Field(default=None, ge=1)
+
+
 class OpenSearchServerlessStore(Strict):
     """An OpenSearch Serverless VECTORSEARCH collection: fast hybrid search, a fixed idle cost."""
 
     type: Literal["opensearch-serverless"]
     standby_replicas: bool | None = None
     """``null``: on in a ``production`` stage, off otherwise (half the idle OCUs)."""
+    capacity: OcuLimits | None = None
+    """Put the collection in its own collection group with these OCU limits (bounds its
+    scale, and so its cost); ``null``: no group, the account-wide limits apply."""
 
 
 class AuroraPgvectorStore(Strict):
@@ -164,6 +178,18 @@ class KnowledgeBaseConfig(Strict):
 
 
 KnowledgeBases = Annotated[tuple[KnowledgeBaseConfig, ...], Field(max_length=MAX_KNOWLEDGE_BASES)]
+
+
+def _ocu_problems(key: str, limits: OcuLimits) -> list[str]:
+    problems = []
+    for kind in ("search", "indexing"):
+        low, high = getattr(limits, f"min_{kind}_ocu"), getattr(limits, f"max_{kind}_ocu")
+        if low is not None and high is not None and low > high:
+            problems.append(
+                f"{key}.min_{kind}_ocu: {show(low)} is not allowed: at most max_{kind}_ocu "
+                f"({show(high)})"
+            )
+    return problems
 
 
 def knowledge_problems(
@@ -328,6 +354,8 @@ def _chunking_problems(key: str, kb: KnowledgeBaseConfig, catalog: Catalog) -> l
 
 def _store_problems(key: str, kb: KnowledgeBaseConfig) -> list[str]:
     store = kb.vector_store
+    if isinstance(store, OpenSearchServerlessStore) and store.capacity is not None:
+        return _ocu_problems(f"{key}.capacity", store.capacity)
     if not isinstance(store, AuroraPgvectorStore):
         return []
     problems = []
@@ -361,6 +389,7 @@ __all__ = [
     "KnowledgeBaseConfig",
     "KnowledgeBases",
     "NoChunking",
+    "OcuLimits",
     "OpenSearchServerlessStore",
     "Parsing",
     "Retrieval",

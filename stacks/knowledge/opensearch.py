@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from aws_cdk import Fn, Stack, Tags
+from aws_cdk import Fn, RemovalPolicy, Stack, Tags
 from aws_cdk import aws_bedrock as bedrock
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -21,6 +21,9 @@ from stacks.knowledge.common import pascal, pin
 # (botocore opensearchserverless 2021-11-01 PolicyName). Checked 2026-12-01.
 COLLECTION_NAME_MAX = 28
 POLICY_NAME_MAX = 32
+# Collection group names: 3-32, [a-z][a-z0-9-]+ (botocore opensearchserverless 2021-11-01
+# CollectionGroupName, checked 2026-12-01).
+GROUP_NAME_MAX = 32
 # Index names: ^(?![_-])[a-z][a-z0-9_-]*$ (AWS::OpenSearchServerless::Index schema, cfn-lint
 # registry copy 2026-10-20).
 INDEX_NAME_MAX = 63
@@ -41,7 +44,9 @@ DEPLOY_INDEX_PERMISSIONS = [
 ]
 
 
-def collection_name(kit: str, stage: str, name: str, standby: bool, cmk: bool) -> str:
+def collection_name(
+    kit: str, stage: str, name: str, standby: bool, cmk: bool, grouped: bool = False
+) -> str:
     """A valid collection name, new whenever a create-only property changes.
 
     ``StandbyReplicas`` and ``EncryptionConfig`` cannot change in place (AWS::OpenSearchServerless
@@ -49,7 +54,11 @@ def collection_name(kit: str, stage: str, name: str, standby: bool, cmk: bool) -
     of the old one, so the two must not share a name.
     """
     return resource_name(
-        kit, stage, name, max_length=COLLECTION_NAME_MAX, unique_by=(standby, cmk)
+        kit,
+        stage,
+        name,
+        max_length=COLLECTION_NAME_MAX,
+        unique_by=(standby, cmk, "grouped") if grouped else (standby, cmk),
     ).lower()
 
 
@@ -80,11 +89,15 @@ class OpenSearchCollection(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.standby = production if store.standby_replicas is None else store.standby_replicas
-        self.name = collection_name(kit, stage, name, self.standby, key is not None)
+        # Whether a collection can move into or out of a group in place is not documented
+        # (UNVERIFIED, 2026-12-01): a new name makes such a change a safe replacement.
+        grouped = store.capacity is not None
+        self.name = collection_name(kit, stage, name, self.standby, key is not None, grouped)
         self._policy_base = resource_name(kit, stage, name, max_length=POLICY_NAME_MAX - 4).lower()
         key_id = pascal(name)
         encryption = self._encryption_policy(key)
         network = self._network_policy()
+        self.group = self._collection_group(kit, stage, name, store)
         self.collection = aoss.CfnCollection(
             self,
             "Collection",
@@ -92,7 +105,12 @@ class OpenSearchCollection(Construct):
             type="VECTORSEARCH",
             standby_replicas="ENABLED" if self.standby else "DISABLED",
             description=f"Vectors of knowledge base {name} ({stage})",
+            collection_group_name=self.group.name if self.group is not None else None,
+            # Retained by CloudFormation; this also refuses a delete from the console or API.
+            deletion_protection="ENABLED",
         )
+        if self.group is not None:
+            self.collection.add_dependency(self.group)
         # Tags are create-only on a collection: a changed cost tag would replace the store
         # (and force a re-ingestion), so the stage's tags stop here.
         for tag in tag_keys:
@@ -129,6 +147,39 @@ class OpenSearchCollection(Construct):
         pin(self.collection, f"{key_id}Collection")
         pin(self.index, f"{key_id}CollectionIndex")
         self.identity = digest("opensearch-serverless", self.name, self.index_name)
+
+    def _collection_group(
+        self, kit: str, stage: str, name: str, store: OpenSearchServerlessStore
+    ) -> aoss.CfnCollectionGroup | None:
+        """The collection's own group, bounding its OCUs (only when ``capacity`` is set).
+
+        A group shares its limits between its collections; one per knowledge base keeps each
+        store's scale (and cost) bounded on its own. Its standby setting matches the
+        collection's.
+        """
+        limits = store.capacity
+        if limits is None:
+            return None
+        group = aoss.CfnCollectionGroup(
+            self,
+            "CollectionGroup",
+            name=resource_name(
+                kit, stage, name, max_length=GROUP_NAME_MAX, unique_by=("group", self.standby)
+            ).lower(),
+            standby_replicas="ENABLED" if self.standby else "DISABLED",
+            description=f"OCU limits of knowledge base {name} ({stage})",
+            capacity_limits=aoss.CfnCollectionGroup.CapacityLimitsProperty(
+                min_search_capacity_in_ocu=limits.min_search_ocu,
+                max_search_capacity_in_ocu=limits.max_search_ocu,
+                min_indexing_capacity_in_ocu=limits.min_indexing_ocu,
+                max_indexing_capacity_in_ocu=limits.max_indexing_ocu,
+            ),
+        )
+        # Kept with the retained collection it holds (a group with a collection in it cannot
+        # be deleted).
+        group.apply_removal_policy(RemovalPolicy.RETAIN)
+        pin(group, f"{pascal(name)}CollectionGroup")
+        return group
 
     def _encryption_policy(self, key: kms.IKey | None) -> aoss.CfnSecurityPolicy:
         rules = [{"ResourceType": "collection", "Resource": [f"collection/{self.name}"]}]

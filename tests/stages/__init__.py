@@ -161,7 +161,10 @@ def full_stage(catalog: Catalog) -> dict[str, Any]:
             {
                 "name": "search",
                 "embedding": {"model": embedding[0]["id"]},
-                "vector_store": {"type": "opensearch-serverless"},
+                "vector_store": {
+                    "type": "opensearch-serverless",
+                    "capacity": {"max_search_ocu": 4, "max_indexing_ocu": 2},
+                },
             },
         ],
         "runtime": {

@@ -62,6 +62,8 @@ def knowledge_ids(config: Any) -> set[str]:
         key, store = _kb_key(kb.name), kb.vector_store
         ids |= {f"{key}KnowledgeBase", f"{key}DataSource"}
         ids |= {key + suffix for suffix in STORE_IDS[store.type]}
+        if store.type == "opensearch-serverless" and store.capacity is not None:
+            ids.add(f"{key}CollectionGroup")
         if store.type == "aurora-pgvector":
             rotated = config.production if store.rotate_secret is None else store.rotate_secret
             if not rotated:  # a generated secret; RDS-managed ones are not in the template

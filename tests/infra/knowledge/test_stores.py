@@ -95,6 +95,34 @@ def test_opensearch_collection_is_vectorsearch_with_standby_replicas_only_in_pro
         assert "Tags" not in props
 
 
+def test_opensearch_capacity_puts_the_collection_in_its_own_group_with_those_limits(
+    stage: Synthesized,
+) -> None:
+    for kb in _of(stage, "opensearch-serverless"):
+        limits = kb.config.vector_store.capacity
+        collection = kb.resource("Collection")["Properties"]
+        assert collection["DeletionProtection"] == "ENABLED"
+        if limits is None:
+            assert "CollectionGroupName" not in collection
+            continue
+        group = kb.resource("CollectionGroup")
+        assert _retained(group)
+        props = group["Properties"]
+        assert collection["CollectionGroupName"] == props["Name"]
+        assert props["StandbyReplicas"] == collection["StandbyReplicas"]
+        expected = {
+            field: value
+            for field, value in {
+                "MinSearchCapacityInOcu": limits.min_search_ocu,
+                "MaxSearchCapacityInOcu": limits.max_search_ocu,
+                "MinIndexingCapacityInOcu": limits.min_indexing_ocu,
+                "MaxIndexingCapacityInOcu": limits.max_indexing_ocu,
+            }.items()
+            if value is not None
+        }
+        assert props["CapacityLimits"] == expected
+
+
 def test_opensearch_collection_is_encrypted_reachable_and_readable_as_configured(
     stage: Synthesized,
 ) -> None:

@@ -551,3 +551,28 @@ def test_the_readme_reference_names_every_knowledge_base_key() -> None:
         if not re.search(rf"[.…`]{field}[.`/ ]", readme)
     ]
     assert not missing, f"README's configuration reference lacks: {missing}"
+
+
+def opensearch(**keys: Any) -> dict[str, Any]:
+    return kb(vector_store={"type": "opensearch-serverless", **keys})
+
+
+@pytest.mark.parametrize("kind", ["search", "indexing"])
+def test_opensearch_group_minimum_above_its_maximum_is_refused(kind: str) -> None:
+    limits = {f"min_{kind}_ocu": 6, f"max_{kind}_ocu": 4}
+    msg = problems(stage(opensearch(capacity=limits)))
+    assert (
+        f"{KEY}[0].vector_store.capacity.min_{kind}_ocu: 6 is not allowed: at most "
+        f"max_{kind}_ocu (4)"
+    ) in msg
+
+
+@pytest.mark.parametrize(
+    ("field", "bad", "allowed"),
+    [("max_search_ocu", 0.5, ">= 1"), ("min_indexing_ocu", -1, ">= 0"), ("max", 2, "allowed keys")],
+)
+def test_an_opensearch_capacity_bound_names_key_value_and_range(
+    field: str, bad: float, allowed: str
+) -> None:
+    msg = problems(stage(opensearch(capacity={field: bad})))
+    assert f"{KEY}[0].vector_store.capacity.{field}" in msg and allowed in msg
