@@ -362,10 +362,12 @@ def scram_verifier(password: str, *, salt: bytes | None = None, iterations: int 
 
 
 def user_statements(table: PgvectorTable, user: DbUser, *, exists: bool) -> list[Statement]:
-    """Create (or re-password) ``user`` and grant it the table and nothing else.
+    """Create (or re-password) ``user``, grant it the schema and make it the table's owner.
 
-    The role gets ``USAGE`` on the schema and data privileges on the table: Bedrock reads,
-    writes and deletes rows; it neither owns nor alters the table.
+    The grants follow the Bedrock user guide's Aurora set-up (``GRANT ALL ON SCHEMA`` to the
+    role that then creates, and so owns, the table): what Bedrock checks when it creates the
+    knowledge base is not documented, so the kit gives exactly what the guide gives. The role
+    owns this one table and nothing else of the database.
     """
     if not _matches(IDENTIFIER, user.name):
         raise SchemaError(
@@ -380,12 +382,12 @@ def user_statements(table: PgvectorTable, user: DbUser, *, exists: bool) -> list
             f"{verb} ROLE {role} WITH LOGIN PASSWORD '{scram_verifier(user.password)}'",
         ),
         Statement(
-            f"schema usage for {user.name}",
-            f"GRANT USAGE ON SCHEMA {_quoted(table.schema_name)} TO {role}",
+            f"schema privileges for {user.name}",
+            f"GRANT ALL ON SCHEMA {_quoted(table.schema_name)} TO {role}",
         ),
         Statement(
-            f"table privileges for {user.name}",
-            f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE {relation(table)} TO {role}",
+            f"table owner {user.name}",
+            f"ALTER TABLE {relation(table)} OWNER TO {role}",
         ),
     ]
 

@@ -84,6 +84,16 @@ class AuroraNetwork(Construct):
         self.subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
 
 
+def pgvector_table(dimensions: int) -> PgvectorTable:
+    """The table of a knowledge base whose vectors have ``dimensions``.
+
+    The vector size is in the table's name: an embedding model of another size then gets a
+    new table beside the old one (a new knowledge base, a fresh ingestion) instead of a
+    deploy that fails on a column that cannot change size.
+    """
+    return PgvectorTable(dimensions=dimensions, table=f"bedrock_kb_{dimensions}")
+
+
 class AuroraPgvector(Construct):
     """An Aurora PostgreSQL Serverless v2 cluster for one knowledge base.
 
@@ -103,12 +113,13 @@ class AuroraPgvector(Construct):
         code: lambda_.Code,
         name: str,
         dimensions: int,
+        embedding_model: str,
         store: AuroraPgvectorStore,
         network: AuroraNetwork,
         key: kms.IKey | None,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.table = PgvectorTable(dimensions=dimensions)
+        self.table = pgvector_table(dimensions)
         rotate = plan.production if store.rotate_secret is None else store.rotate_secret
         self.cluster = self._build_cluster(plan, store, network, key, rotate)
         cfn = self.cluster.node.default_child
@@ -135,6 +146,7 @@ class AuroraPgvector(Construct):
             table=self.table,
             user_secret_logical_id=f"{pascal(name)}UserSecret",
             log_logical_id_prefix=pascal(name),
+            generation=digest(embedding_model, dimensions),
         )
         # The schema's statements run through the Data API on a running writer.
         self.schema.node.add_dependency(self.cluster)

@@ -176,12 +176,17 @@ class KnowledgeBase(Construct):
                 sid="ListDocuments",
                 actions=["s3:ListBucket"],
                 resources=[src.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{src.prefix}*"]}},
+                conditions={
+                    "StringLike": {"s3:prefix": [f"{src.prefix}*"]},
+                    # A bucket named by ARN could belong to anyone: only this account's.
+                    "StringEquals": {"aws:ResourceAccount": Aws.ACCOUNT_ID},
+                },
             ),
             iam.PolicyStatement(
                 sid="ReadDocuments",
                 actions=["s3:GetObject"],
                 resources=[f"{src.bucket_arn}/{src.prefix}*"],
+                conditions={"StringEquals": {"aws:ResourceAccount": Aws.ACCOUNT_ID}},
             ),
         ]
         if src.key is not None:

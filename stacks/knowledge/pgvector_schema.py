@@ -83,6 +83,10 @@ class PgvectorSchema(Construct):
         Customer-managed KMS keys of the secrets, if any (the function may decrypt with them).
     user_secret_logical_id:
         Pins the logical id of the Bedrock user's (retained) secret.
+    generation:
+        A digest of what replaces the knowledge base on this table: when it changes the
+        statements re-run (idempotent) right before the new knowledge base is created, which
+        also resumes an auto-paused cluster before Bedrock's own check of the table.
     log_logical_id_prefix:
         Pins the (retained) log groups of the function and its Provider as
         ``<prefix>SchemaLogs`` and ``<prefix>SchemaProviderLogs``.
@@ -111,6 +115,7 @@ class PgvectorSchema(Construct):
         secret_keys: Sequence[kms.IKey] = (),
         user_secret_logical_id: str | None = None,
         log_logical_id_prefix: str | None = None,
+        generation: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.table = table
@@ -154,6 +159,7 @@ class PgvectorSchema(Construct):
             SecretArn=secret_arn,
             UserSecretArn=self.credentials_secret.secret_arn,
             Table=table,
+            Generation=generation,
         )
         self.resource = CustomResource(
             self,

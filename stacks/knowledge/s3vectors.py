@@ -33,7 +33,6 @@ INDEX_ACTIONS = (
     "s3vectors:GetVectors",
     "s3vectors:DeleteVectors",
     "s3vectors:QueryVectors",
-    "s3vectors:ListVectors",
 )
 
 

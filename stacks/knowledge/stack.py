@@ -153,6 +153,7 @@ class KnowledgeStack(Stack):
                 code=self._code,
                 name=kb.name,
                 dimensions=dims,
+                embedding_model=kb.embedding.model,
                 store=store,
                 network=self.network,
                 key=self.key,

@@ -52,6 +52,9 @@ class PgvectorSchemaProperties(Contract):
     """The secret (``username``, ``password``) of the role Bedrock connects as; ``None``:
     Bedrock uses ``SecretArn`` and no role is created."""
     Table: PgvectorTable
+    Generation: str | None = None
+    """Changes whenever the knowledge base on this table is replaced (its embedding model), so
+    the statements re-run, and wake a paused cluster, just before Bedrock checks the table."""
 
     def render(self) -> dict[str, object]:
         """The properties as the stack writes them (absent user secret left out)."""

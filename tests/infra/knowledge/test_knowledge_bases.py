@@ -124,11 +124,18 @@ def test_each_role_is_trusted_by_bedrock_for_this_accounts_knowledge_bases_only(
         )
 
 
-def test_each_role_reads_only_its_own_prefix(stage: Synthesized) -> None:
+def test_each_role_reads_only_its_own_prefix_of_a_bucket_in_its_account(
+    stage: Synthesized,
+) -> None:
+    own_account = {"aws:ResourceAccount": {"Ref": "AWS::AccountId"}}
     for kb in knowledge_bases(stage):
         prefix = kb.config.prefix()
         listing = kb.statement("s3:ListBucket")
-        assert listing["Condition"] == {"StringLike": {"s3:prefix": [f"{prefix}*"]}}
+        assert listing["Condition"] == {
+            "StringLike": {"s3:prefix": [f"{prefix}*"]},
+            "StringEquals": own_account,
+        }
+        assert kb.statement("s3:GetObject")["Condition"] == {"StringEquals": own_account}
         (objects,) = kb.rendered_resources("s3:GetObject")
         assert objects.endswith(f"/{prefix}*"), objects
         bucket = kb.config.data_source.bucket_arn or "${KnowledgeDataBucket.Arn}"

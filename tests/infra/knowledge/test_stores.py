@@ -257,11 +257,20 @@ def test_aurora_master_credentials_rotate_where_the_stage_asks_and_bedrock_has_i
         assert not stage.resources("AWS::SecretsManager::RotationSchedule", "Knowledge")
 
 
-def test_aurora_knowledge_base_maps_the_pgvector_table(stage: Synthesized) -> None:
+def test_aurora_knowledge_base_maps_the_table_the_schema_resource_creates(
+    stage: Synthesized,
+) -> None:
     from kit_runtime.contracts.pgvector import PgvectorTable
 
+    schemas = stage.resources("Custom::PgvectorSchema", "Knowledge").values()
     for kb in _of(stage, "aurora-pgvector"):
-        table = PgvectorTable(dimensions=dimensions(stage, kb.config))
+        (props,) = [
+            p["Properties"]
+            for p in schemas
+            if refs(p["Properties"]["ClusterArn"]) == {f"{kb.key}Cluster"}
+        ]
+        table = PgvectorTable.model_validate(props["Table"])
+        assert table.dimensions == dimensions(stage, kb.config)
         rds = kb.knowledge_base["Properties"]["StorageConfiguration"]["RdsConfiguration"]
         assert rds["DatabaseName"] == table.database
         assert kb.resource("Cluster")["Properties"]["DatabaseName"] == table.database
@@ -273,6 +282,9 @@ def test_aurora_knowledge_base_maps_the_pgvector_table(stage: Synthesized) -> No
             "MetadataField": table.metadata_column,
             "CustomMetadataField": table.custom_metadata_column,
         }
+        # The knowledge base waits for its table, and the schema re-runs (waking a paused
+        # cluster) whenever the knowledge base would be replaced.
+        assert props.get("Generation")
         assert refs(rds["ResourceArn"]) == {f"{kb.key}Cluster"}
         for action in ("rds-data:ExecuteStatement", "rds:DescribeDBClusters"):
             (arn,) = kb.rendered_resources(action)

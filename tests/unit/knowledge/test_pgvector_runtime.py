@@ -206,14 +206,13 @@ def test_two_verifiers_of_one_password_differ_by_salt() -> None:
     assert scram_verifier("same-password") != scram_verifier("same-password")
 
 
-def test_an_existing_role_is_altered_and_grants_are_limited_to_the_table() -> None:
+def test_an_existing_role_is_altered_and_given_the_schema_and_its_table_as_the_guide_does() -> None:
     statements = user_statements(TABLE, DbUser("bedrock_user", "pw-pw-pw-pw"), exists=True)
     assert statements[0].sql.startswith('ALTER ROLE "bedrock_user" WITH LOGIN PASSWORD')
     grants = [s.sql for s in statements[1:]]
     assert grants == [
-        'GRANT USAGE ON SCHEMA "bedrock_integration" TO "bedrock_user"',
-        'GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE "bedrock_integration"."bedrock_kb" '
-        'TO "bedrock_user"',
+        'GRANT ALL ON SCHEMA "bedrock_integration" TO "bedrock_user"',
+        'ALTER TABLE "bedrock_integration"."bedrock_kb" OWNER TO "bedrock_user"',
     ]
 
 
