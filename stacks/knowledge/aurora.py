@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Duration, Fn, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_bedrock as bedrock
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -51,7 +51,7 @@ class AuroraNetwork(Construct):
             self,
             "Vpc",
             ip_addresses=ec2.IpAddresses.cidr("10.64.0.0/24"),
-            availability_zones=[Fn.select(0, Fn.get_azs()), Fn.select(1, Fn.get_azs())],
+            max_azs=2,  # the stack's zones: Fn::GetAZs at deploy, no lookup at synth
             nat_gateways=0,
             subnet_configuration=[
                 ec2.SubnetConfiguration(

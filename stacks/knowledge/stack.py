@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Arn, ArnFormat, RemovalPolicy, Stack
+from aws_cdk import Arn, ArnFormat, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
@@ -44,6 +44,15 @@ class KnowledgeStack(Stack):
     handles:
         Every knowledge base by config name, with the revision consumers carry.
     """
+
+    @property
+    def availability_zones(self) -> list[str]:
+        """Two zones resolved by CloudFormation at deploy (``Fn::GetAZs``), never looked up.
+
+        The base property turns into a context lookup (an AWS call at synth) once the stage
+        pins an account; synth must stay offline, and the database network needs only two.
+        """
+        return [Fn.select(i, Fn.get_azs()) for i in range(2)]
 
     def __init__(
         self,
