@@ -21,11 +21,10 @@ from tests.support.chat_api import (
     LIMITS,
     LambdaContext,
     Reply,
-    call_handler,
+    call_route,
     catalog,
     client_for,
     make_settings,
-    rest_event,
 )
 
 ACCOUNT = "123456789012"
@@ -205,17 +204,17 @@ class KnowledgeApi:
         from handlers.retrieve import handler as retrieve_handler
 
         handler = rag_handler if path.rstrip("/") == "/rag" else retrieve_handler
-        event = rest_event(
+        return call_route(
+            handler,
             method,
             path,
             body,
             raw=raw,
             headers=headers,
+            caller=caller,
             request_time_epoch_ms=request_time_epoch_ms,
+            context=context,
         )
-        if caller is not None:
-            event["requestContext"]["identity"]["userArn"] = caller
-        return call_handler(handler, event, context)
 
     def retrieve(self, body: Any, **kwargs: Any) -> Reply:
         return self.call("POST", "/retrieve", body, **kwargs)
