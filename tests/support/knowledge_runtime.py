@@ -6,6 +6,7 @@ tests' settings, whose models are picked generically from the catalog.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -221,6 +222,12 @@ class KnowledgeApi:
 
     def rag(self, body: Any, **kwargs: Any) -> Reply:
         return self.call("POST", "/rag", body, **kwargs)
+
+    def timed(self, path: str, body: Any) -> tuple[Reply, float]:
+        """``POST path`` with ``body``: the reply and how long it took, in milliseconds."""
+        started = time.monotonic()
+        reply = self.call("POST", path, body)
+        return reply, (time.monotonic() - started) * 1000
 
     def retrievals(self) -> list[dict[str, Any]]:
         """The bodies of every Retrieve the server received."""
