@@ -11,14 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ValidationError
 
+from kit_runtime import custom_resource
 from kit_runtime.contracts.model_access import AccessCheckProperties
 from kit_runtime.model_access import ModelRequest, check_model_access
 from kit_runtime.observability import logger, tracer
-
-# Added by CloudFormation to every custom resource's properties; not part of the contract.
-_CLOUDFORMATION_KEYS = ("ServiceToken",)
 
 
 def parse_properties(value: Any) -> AccessCheckProperties:
@@ -29,17 +26,7 @@ def parse_properties(value: Any) -> AccessCheckProperties:
     ValueError
         Names every property that does not match the contract.
     """
-    if not isinstance(value, dict):
-        raise ValueError("ResourceProperties: expected an object")
-    props = {k: v for k, v in value.items() if k not in _CLOUDFORMATION_KEYS}
-    try:
-        return AccessCheckProperties.model_validate(props)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(properties)'}: {e['msg']}"
-            for e in exc.errors(include_url=False)
-        )
-        raise ValueError(f"invalid model access check properties: {problems}") from None
+    return custom_resource.parse_properties(value, AccessCheckProperties, "model access check")
 
 
 def model_requests(props: AccessCheckProperties) -> list[ModelRequest]:
@@ -77,13 +64,9 @@ def handler(
     dict
         ``PhysicalResourceId`` (stable across updates) and a short ``Data`` summary.
     """
-    request_type = event.get("RequestType", "")
+    request_type = custom_resource.request_type(event)
     if request_type == "Delete":
-        physical_id = event.get("PhysicalResourceId", "")
-        logger.info("delete: nothing to do", extra={"physical_id": physical_id})
-        return {"PhysicalResourceId": physical_id}
-    if request_type not in ("Create", "Update"):
-        raise ValueError(f"unsupported RequestType {request_type!r}")
+        return custom_resource.keep_on_delete(event, "delete: nothing to do")
     props = parse_properties(event.get("ResourceProperties"))
     physical_id = event.get("PhysicalResourceId") or f"bedrock-model-access-{props.Stage}"
     models = model_requests(props)

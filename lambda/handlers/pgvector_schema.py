@@ -17,14 +17,12 @@ import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from pydantic import ValidationError
 
+from kit_runtime import custom_resource
 from kit_runtime.contracts.pgvector import PgvectorSchemaProperties
 from kit_runtime.observability import logger, tracer
 from kit_runtime.pgvector import DataApi, DbUser, SchemaError, ensure_schema, read_user
 
-# Added by CloudFormation to every custom resource's properties; not part of the contract.
-_CLOUDFORMATION_KEYS = ("ServiceToken",)
 # The schema function retries a resuming cluster and throttling itself, within its time.
 _NO_SDK_RETRIES = Config(retries={"total_max_attempts": 1})
 
@@ -37,17 +35,7 @@ def parse_properties(value: Any) -> PgvectorSchemaProperties:
     ValueError
         Names every property that does not match the contract.
     """
-    if not isinstance(value, dict):
-        raise ValueError("ResourceProperties: expected an object")
-    props = {k: v for k, v in value.items() if k not in _CLOUDFORMATION_KEYS}
-    try:
-        return PgvectorSchemaProperties.model_validate(props)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(properties)'}: {e['msg']}"
-            for e in exc.errors(include_url=False)
-        )
-        raise ValueError(f"invalid pgvector schema properties: {problems}") from None
+    return custom_resource.parse_properties(value, PgvectorSchemaProperties, "pgvector schema")
 
 
 def physical_id(props: PgvectorSchemaProperties) -> str:
@@ -104,16 +92,13 @@ def handler(
         ``PhysicalResourceId`` and ``Data.TableName`` (``schema.table``, the knowledge base's
         ``tableName``).
     """
-    request_type = event.get("RequestType", "")
+    request_type = custom_resource.request_type(event)
     if request_type == "Delete":
-        logger.info(
+        return custom_resource.keep_on_delete(
+            event,
             "delete: nothing to do; the table and its vectors are retained in the cluster "
             "(drop them by hand if no knowledge base needs them)",
-            extra={"physical_id": event.get("PhysicalResourceId", "")},
         )
-        return {"PhysicalResourceId": event.get("PhysicalResourceId", "")}
-    if request_type not in ("Create", "Update"):
-        raise ValueError(f"unsupported RequestType {request_type!r}")
     props = parse_properties(event.get("ResourceProperties"))
     table = props.Table
     region = _region(props.ClusterArn)

@@ -8,12 +8,10 @@ from constructs import Construct
 
 from kit_runtime.contracts.chat import ChatSettings, GuardrailRef, ModelRoute
 from kit_runtime.contracts.chat_api import ChatRequest
-from stacks.api.handler_function import api_handler_function
-from stacks.api.request_model import api_gateway_schema
+from stacks.api.endpoint import ApiEndpoint
 from stacks.api.rest_api import KitRestApi
 from stacks.config import StagePlan
 from stacks.core.bedrock_iam import bedrock_invoke_statements
-from stacks.core.naming import digest
 from stacks.core.references import GuardrailHandle, ProfileHandles
 
 HANDLER = "handlers.chat.handler"
@@ -43,7 +41,24 @@ def chat_settings(
     )
 
 
-class ChatEndpoint(Construct):
+def chat_model_statements(
+    plan: StagePlan, *, profiles: ProfileHandles, guardrail: GuardrailHandle, revision: str
+) -> list[iam.PolicyStatement]:
+    """Converse with the stage's chat models through its guardrail (also the RAG function's)."""
+    return bedrock_invoke_statements(
+        models=plan.chat_models,
+        region=plan.region,
+        application_profile_arns=list(profiles.arns.values()),
+        guardrail_arn=guardrail.arn,
+        guardrail_version_arn=guardrail.version_arn,
+        # No route streams yet (POST /chat and POST /rag answer whole): the streaming endpoint
+        # grants InvokeModelWithResponseStream when it lands.
+        streaming=False,
+        revision=revision,
+    )
+
+
+class ChatEndpoint(ApiEndpoint):
     """``POST /chat`` and ``GET /models``: the chat function behind the stage's REST API."""
 
     def __init__(
@@ -57,51 +72,21 @@ class ChatEndpoint(Construct):
         profiles: ProfileHandles,
         guardrail: GuardrailHandle,
     ) -> None:
-        super().__init__(scope, construct_id)
-        # Changes whenever a value read from the Platform or Guardrails stack may change,
-        # so the function and its policy are updated (and re-read them) in the same deploy.
-        revision = digest(profiles.revision, guardrail.revision)
-        self.handler = api_handler_function(
-            self,
-            plan=plan,
-            code=code,
+        super().__init__(
+            scope, construct_id, api=api, upstream=(profiles.revision, guardrail.revision)
+        )
+        self.handler = self._build_function(
+            plan,
+            code,
             handler=HANDLER,
             service="chat",
             settings=chat_settings(plan, profiles=profiles, guardrail=guardrail),
-            upstream=revision,
             log_logical_id=LOG_GROUP_LOGICAL_ID,
         )
-        self._grant(plan, profiles=profiles, guardrail=guardrail, revision=revision)
-        api.add_route(
-            "/chat",
-            "POST",
-            self.handler.function,
-            request_schema=api_gateway_schema(ChatRequest),
-            model_name="ChatRequest",
+        self._grant(
+            chat_model_statements(
+                plan, profiles=profiles, guardrail=guardrail, revision=self.revision
+            )
         )
-        api.add_route("/models", "GET", self.handler.function)
-
-    @property
-    def role(self) -> iam.IRole:
-        return self.handler.role
-
-    def _grant(
-        self,
-        plan: StagePlan,
-        *,
-        profiles: ProfileHandles,
-        guardrail: GuardrailHandle,
-        revision: str,
-    ) -> None:
-        for statement in bedrock_invoke_statements(
-            models=plan.chat_models,
-            region=plan.region,
-            application_profile_arns=list(profiles.arns.values()),
-            guardrail_arn=guardrail.arn,
-            guardrail_version_arn=guardrail.version_arn,
-            # No route streams yet (POST /chat answers whole): the streaming endpoint grants
-            # InvokeModelWithResponseStream when it lands.
-            streaming=False,
-            revision=revision,
-        ):
-            self.handler.role.add_to_policy(statement)
+        self._add_route("/chat", "POST", request=ChatRequest)
+        self._add_route("/models", "GET")

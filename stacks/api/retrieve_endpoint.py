@@ -13,11 +13,9 @@ from kit_runtime.contracts.knowledge import (
     RetrieveRequest,
     RetrieveSettings,
 )
-from stacks.api.handler_function import api_handler_function
-from stacks.api.request_model import api_gateway_schema
+from stacks.api.endpoint import ApiEndpoint
 from stacks.api.rest_api import KitRestApi
 from stacks.config import StagePlan
-from stacks.core.naming import digest
 from stacks.core.references import KnowledgeHandles
 from stacks.core.settings import bounded
 
@@ -76,7 +74,7 @@ def retrieve_statement(knowledge: KnowledgeHandles, *, revision: str) -> iam.Pol
     )
 
 
-class RetrieveEndpoint(Construct):
+class RetrieveEndpoint(ApiEndpoint):
     """``POST /retrieve``: chunks, scores and source URIs from the stage's knowledge bases."""
 
     def __init__(
@@ -89,29 +87,14 @@ class RetrieveEndpoint(Construct):
         api: KitRestApi,
         knowledge: KnowledgeHandles,
     ) -> None:
-        super().__init__(scope, construct_id)
-        # Changes whenever a value read from the Knowledge stack may change, so the function
-        # and its policy are updated (and re-read them) in the same deploy.
-        revision = digest(knowledge.revision)
-        self.handler = api_handler_function(
-            self,
-            plan=plan,
-            code=code,
+        super().__init__(scope, construct_id, api=api, upstream=(knowledge.revision,))
+        self.handler = self._build_function(
+            plan,
+            code,
             handler=HANDLER,
             service="retrieve",
             settings=retrieve_settings(plan, knowledge=knowledge),
-            upstream=revision,
             log_logical_id=LOG_GROUP_LOGICAL_ID,
         )
-        self.handler.role.add_to_policy(retrieve_statement(knowledge, revision=revision))
-        api.add_route(
-            "/retrieve",
-            "POST",
-            self.handler.function,
-            request_schema=api_gateway_schema(RetrieveRequest),
-            model_name="RetrieveRequest",
-        )
-
-    @property
-    def role(self) -> iam.IRole:
-        return self.handler.role
+        self._grant([retrieve_statement(knowledge, revision=self.revision)])
+        self._add_route("/retrieve", "POST", request=RetrieveRequest)

@@ -1,11 +1,13 @@
 """The CDK Provider framework as every kit custom resource uses it.
 
-A custom resource's own function is a ``KitFunction``; the framework function in front of it
-gets a retained log group, a role limited to that log group, and the cdk-nag acknowledgments
-its aws-cdk-lib-managed settings need.
+A custom resource's own function is a ``KitFunction`` with its own policy, which it waits for;
+the framework function in front of it gets a retained log group, a role limited to that log
+group, and the cdk-nag acknowledgments its aws-cdk-lib-managed settings need.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
@@ -16,6 +18,20 @@ from stacks.config import StagePlan
 from stacks.core.function import KitFunction
 from stacks.core.logs import retained_log_group
 from stacks.core.nag import acknowledge
+
+
+def handler_policy(
+    scope: Construct, *, function: KitFunction, statements: Sequence[iam.PolicyStatement]
+) -> iam.Policy:
+    """The custom resource function's policy (``scope``'s child ``Policy``), attached to its role.
+
+    The function depends on the policy: CloudFormation would otherwise invoke it for the
+    resource before it may call what it calls, and the deployment would fail on AccessDenied.
+    """
+    policy = iam.Policy(scope, "Policy", statements=list(statements))
+    policy.attach_to_role(function.role)
+    function.function.node.add_dependency(policy)
+    return policy
 
 
 def kit_provider(
@@ -109,4 +125,4 @@ def _logical_ref(construct: Construct) -> str:
     return Stack.of(construct).get_logical_id(child) + ".Arn"  # type: ignore[arg-type]
 
 
-__all__ = ["kit_provider"]
+__all__ = ["handler_policy", "kit_provider"]

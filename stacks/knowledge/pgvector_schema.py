@@ -23,7 +23,7 @@ from constructs import Construct
 
 from kit_runtime.contracts.pgvector import USER_NAME, PgvectorSchemaProperties, PgvectorTable
 from stacks.config import StagePlan
-from stacks.core.custom_resource import kit_provider
+from stacks.core.custom_resource import handler_policy, kit_provider
 from stacks.core.function import KitFunction
 from stacks.core.nag import acknowledge
 
@@ -134,16 +134,14 @@ class PgvectorSchema(Construct):
             memory_mb=256,
             log_logical_id=f"{log_logical_id_prefix}SchemaLogs" if log_logical_id_prefix else None,
         )
-        self.policy = iam.Policy(
+        # The statements must not run before the function may call the Data API.
+        self.policy = handler_policy(
             self,
-            "Policy",
+            function=self.function,
             statements=schema_statements(
                 cluster_arn, [secret_arn, self.credentials_secret.secret_arn], secret_keys
             ),
         )
-        self.policy.attach_to_role(self.function.role)
-        # The statements must not run before the function may call the Data API.
-        self.function.function.node.add_dependency(self.policy)
         self.provider = kit_provider(
             self,
             plan=plan,

@@ -30,7 +30,7 @@ from kit_runtime.contracts.model_access import (
     flag,
 )
 from stacks.config import StagePlan
-from stacks.core.custom_resource import kit_provider
+from stacks.core.custom_resource import handler_policy, kit_provider
 from stacks.core.function import KitFunction
 from stacks.core.nag import acknowledge
 
@@ -159,10 +159,10 @@ class ModelAccessCheck(Construct):
             timeout=Duration.minutes(3),
             memory_mb=256,
         )
-        self.policy = iam.Policy(self, "Policy", statements=access_check_statements(plan))
-        self.policy.attach_to_role(self.function.role)
         # The check must not run before it may call Bedrock.
-        self.function.function.node.add_dependency(self.policy)
+        self.policy = handler_policy(
+            self, function=self.function, statements=access_check_statements(plan)
+        )
         acknowledge(
             self.policy,
             "AwsSolutions-IAM5[Resource::*]",

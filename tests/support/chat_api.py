@@ -204,6 +204,34 @@ def call_handler(
     return Reply(result["statusCode"], json.loads(result["body"]), got)
 
 
+def call_route(
+    handler: Callable[[dict[str, Any], Any], dict[str, Any]],
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    raw: str | None = None,
+    headers: dict[str, str] | None = None,
+    caller: str | None = None,
+    request_time_epoch_ms: int | None = None,
+    context: LambdaContext | None = None,
+) -> Reply:
+    """``method path`` through ``handler`` as API Gateway delivers it, signed by ``caller`` (an
+    IAM ARN as API Gateway reports it in ``requestContext.identity.userArn``; ``None``:
+    unsigned)."""
+    event = rest_event(
+        method,
+        path,
+        body,
+        raw=raw,
+        headers=headers,
+        request_time_epoch_ms=request_time_epoch_ms,
+    )
+    if caller is not None:
+        event["requestContext"]["identity"]["userArn"] = caller
+    return call_handler(handler, event, context)
+
+
 @dataclass
 class Api:
     """Calls the real handler entry point and decodes its proxy response."""
@@ -224,15 +252,16 @@ class Api:
     ) -> Reply:
         from handlers.chat import handler
 
-        event = rest_event(
+        return call_route(
+            handler,
             method,
             path,
             body,
             raw=raw,
             headers=headers,
             request_time_epoch_ms=request_time_epoch_ms,
+            context=context,
         )
-        return call_handler(handler, event, context)
 
     def chat(self, body: Any, **kwargs: Any) -> Reply:
         return self.call("POST", "/chat", body, **kwargs)

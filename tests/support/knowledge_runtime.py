@@ -6,6 +6,7 @@ tests' settings, whose models are picked generically from the catalog.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -21,11 +22,10 @@ from tests.support.chat_api import (
     LIMITS,
     LambdaContext,
     Reply,
-    call_handler,
+    call_route,
     catalog,
     client_for,
     make_settings,
-    rest_event,
 )
 
 ACCOUNT = "123456789012"
@@ -205,23 +205,29 @@ class KnowledgeApi:
         from handlers.retrieve import handler as retrieve_handler
 
         handler = rag_handler if path.rstrip("/") == "/rag" else retrieve_handler
-        event = rest_event(
+        return call_route(
+            handler,
             method,
             path,
             body,
             raw=raw,
             headers=headers,
+            caller=caller,
             request_time_epoch_ms=request_time_epoch_ms,
+            context=context,
         )
-        if caller is not None:
-            event["requestContext"]["identity"]["userArn"] = caller
-        return call_handler(handler, event, context)
 
     def retrieve(self, body: Any, **kwargs: Any) -> Reply:
         return self.call("POST", "/retrieve", body, **kwargs)
 
     def rag(self, body: Any, **kwargs: Any) -> Reply:
         return self.call("POST", "/rag", body, **kwargs)
+
+    def timed(self, path: str, body: Any) -> tuple[Reply, float]:
+        """``POST path`` with ``body``: the reply and how long it took, in milliseconds."""
+        started = time.monotonic()
+        reply = self.call("POST", path, body)
+        return reply, (time.monotonic() - started) * 1000
 
     def retrievals(self) -> list[dict[str, Any]]:
         """The bodies of every Retrieve the server received."""

@@ -15,22 +15,11 @@ from handlers.ingestion import Runtime, report, trigger
 from kit_runtime.contracts.ingestion import IngestionSettings, IngestionSource
 from kit_runtime.ingestion import BedrockJobs, Coordinator, record_key
 from tests.fakes.bedrock_agent_server import BedrockAgentServer, IngestionService, Job, MemoryStore
+from tests.support.ingestion import BUCKET, ingestion_source
 from tests.support.lambda_context import LambdaContext
 
-DOCS = IngestionSource(
-    name="docs",
-    knowledge_base_id="KB00000001",
-    data_source_id="DS00000001",
-    bucket_name="kit-data",
-    prefix="docs/",
-)
-WIKI = IngestionSource(
-    name="wiki",
-    knowledge_base_id="KB00000002",
-    data_source_id="DS00000002",
-    bucket_name="kit-data",
-    prefix="wiki/",
-)
+DOCS = ingestion_source("docs", 1)
+WIKI = ingestion_source("wiki", 2)
 SETTINGS = IngestionSettings(
     stage="test",
     sources=(DOCS, WIKI),
@@ -124,16 +113,19 @@ def sqs_batch(*bodies: Any) -> dict[str, Any]:
 
 def test_given_a_batch_of_uploads_when_handled_then_one_job_per_data_source(local: Local) -> None:
     batch = sqs_batch(
-        s3_event("Object Created", "kit-data", "docs/a.pdf"),
-        s3_event("Object Created", "kit-data", "docs/b.pdf"),
-        s3_event("Object Deleted", "kit-data", "wiki/old.md"),
+        s3_event("Object Created", BUCKET, "docs/a.pdf"),
+        s3_event("Object Created", BUCKET, "docs/b.pdf"),
+        s3_event("Object Deleted", BUCKET, "wiki/old.md"),
     )
 
     answer = trigger(batch, LambdaContext(), runtime=local.runtime)
 
     assert answer == {"batchItemFailures": []}
     started = {(j.knowledge_base_id, j.data_source_id) for j in local.service.jobs}
-    assert started == {("KB00000001", "DS00000001"), ("KB00000002", "DS00000002")}
+    assert started == {
+        (DOCS.knowledge_base_id, DOCS.data_source_id),
+        (WIKI.knowledge_base_id, WIKI.data_source_id),
+    }
     assert len(local.service.jobs) == 2
     assert sorted(name for name, _ in local.followers.started) == ["docs", "wiki"]
     assert local.server.calls.count("StartIngestionJob") == 2
@@ -141,18 +133,18 @@ def test_given_a_batch_of_uploads_when_handled_then_one_job_per_data_source(loca
 
 def test_given_a_running_job_when_more_uploads_arrive_then_they_coalesce(local: Local) -> None:
     trigger(
-        sqs_batch(s3_event("Object Created", "kit-data", "docs/a.pdf")),
+        sqs_batch(s3_event("Object Created", BUCKET, "docs/a.pdf")),
         LambdaContext(),
         runtime=local.runtime,
     )
 
     trigger(
-        sqs_batch(s3_event("Object Created", "kit-data", "docs/c.pdf")),
+        sqs_batch(s3_event("Object Created", BUCKET, "docs/c.pdf")),
         LambdaContext(),
         runtime=local.runtime,
     )
     trigger(
-        sqs_batch(s3_event("Object Deleted", "kit-data", "docs/a.pdf")),
+        sqs_batch(s3_event("Object Deleted", BUCKET, "docs/a.pdf")),
         LambdaContext(),
         runtime=local.runtime,
     )
@@ -167,7 +159,7 @@ def test_given_a_job_started_outside_when_triggered_then_conflict_is_answered_an
     outside = local.service.start_job(DOCS.knowledge_base_id, DOCS.data_source_id)
 
     answer = trigger(
-        sqs_batch(s3_event("Object Created", "kit-data", "docs/a.pdf")),
+        sqs_batch(s3_event("Object Created", BUCKET, "docs/a.pdf")),
         LambdaContext(),
         runtime=local.runtime,
     )
@@ -183,7 +175,7 @@ def test_given_events_of_no_data_source_or_junk_then_they_are_acknowledged_witho
 ) -> None:
     batch = sqs_batch(
         s3_event("Object Created", "other-bucket", "docs/a.pdf"),
-        s3_event("Object Created", "kit-data", "elsewhere/a.pdf"),
+        s3_event("Object Created", BUCKET, "elsewhere/a.pdf"),
         "not json",
     )
 
@@ -207,16 +199,16 @@ def test_given_bedrock_refuses_then_only_that_sources_messages_fail(local: Local
 
     local.service.start_job = refuse  # type: ignore[method-assign]
     batch = sqs_batch(
-        s3_event("Object Created", "kit-data", "docs/a.pdf"),
-        s3_event("Object Created", "kit-data", "wiki/a.md"),
-        s3_event("Object Created", "kit-data", "wiki/b.md"),
+        s3_event("Object Created", BUCKET, "docs/a.pdf"),
+        s3_event("Object Created", BUCKET, "wiki/a.md"),
+        s3_event("Object Created", BUCKET, "wiki/b.md"),
     )
 
     answer = trigger(batch, LambdaContext(), runtime=local.runtime)
 
     # Then SQS redelivers only the wiki's two messages; the docs job started
     assert answer == {"batchItemFailures": [{"itemIdentifier": "m-1"}, {"itemIdentifier": "m-2"}]}
-    assert [j.knowledge_base_id for j in local.service.jobs] == ["KB00000001"]
+    assert [j.knowledge_base_id for j in local.service.jobs] == [DOCS.knowledge_base_id]
     # And the wiki's record is free for the redelivery
     assert local.store.read(record_key(broken)).state == "idle"
 
@@ -276,22 +268,22 @@ def test_given_a_finished_job_with_failures_when_reported_then_log_metrics_and_f
     local: Local, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
     first = trigger(
-        sqs_batch(s3_event("Object Created", "kit-data", "docs/a.pdf")),
+        sqs_batch(s3_event("Object Created", BUCKET, "docs/a.pdf")),
         LambdaContext(),
         runtime=local.runtime,
     )
     assert first == {"batchItemFailures": []}
     job_id = local.followers.started[0][1]
     trigger(
-        sqs_batch(s3_event("Object Created", "kit-data", "docs/b.pdf")),
+        sqs_batch(s3_event("Object Created", BUCKET, "docs/b.pdf")),
         LambdaContext(),
         runtime=local.runtime,
     )
     local.service.finish(job_id, "COMPLETE")
     capsys.readouterr()
     reasons = [
-        "s3://kit-data/docs/x.pdf: unsupported",
-        "s3://kit-data/docs/y.pdf: too large",
+        f"s3://{BUCKET}/docs/x.pdf: unsupported",
+        f"s3://{BUCKET}/docs/y.pdf: too large",
         "third",
     ]
 
@@ -332,7 +324,7 @@ def test_given_a_failed_job_when_reported_then_the_job_failure_metric_is_one(
     local: Local, capsys: pytest.CaptureFixture[str]
 ) -> None:
     trigger(
-        sqs_batch(s3_event("Object Created", "kit-data", "docs/a.pdf")),
+        sqs_batch(s3_event("Object Created", BUCKET, "docs/a.pdf")),
         LambdaContext(),
         runtime=local.runtime,
     )
@@ -355,7 +347,7 @@ def test_given_a_lost_follower_when_reported_then_the_record_is_released_owing_a
     local: Local,
 ) -> None:
     trigger(
-        sqs_batch(s3_event("Object Created", "kit-data", "docs/a.pdf")),
+        sqs_batch(s3_event("Object Created", BUCKET, "docs/a.pdf")),
         LambdaContext(),
         runtime=local.runtime,
     )

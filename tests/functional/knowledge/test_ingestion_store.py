@@ -13,17 +13,12 @@ import pytest
 from kit_runtime.contracts.ingestion import IngestionSource
 from kit_runtime.ingestion import TABLE_KEY, Coordinator, DynamoStore, Record, record_key
 from tests.fakes.bedrock_agent_server import IngestionService, ServiceJobs
+from tests.support.ingestion import ingestion_source
 
 moto = pytest.importorskip("moto", reason="moto (dev dependency) provides DynamoDB offline")
 
 TABLE = "kit-test-ingestion"
-SOURCE = IngestionSource(
-    name="docs",
-    knowledge_base_id="KB00000001",
-    data_source_id="DS00000001",
-    bucket_name="b",
-    prefix="docs/",
-)
+SOURCE = ingestion_source("docs")
 
 
 @pytest.fixture

@@ -13,14 +13,9 @@ import pytest
 from kit_runtime.contracts.ingestion import IngestionSource
 from kit_runtime.ingestion import Coordinator, JobBusy, Record, record_key
 from tests.fakes.bedrock_agent_server import IngestionService, MemoryStore, ServiceJobs
+from tests.support.ingestion import ingestion_source
 
-SOURCE = IngestionSource(
-    name="docs",
-    knowledge_base_id="KB00000001",
-    data_source_id="DS00000001",
-    bucket_name="bucket",
-    prefix="docs/",
-)
+SOURCE = ingestion_source("docs")
 LEASE = 900.0
 
 
