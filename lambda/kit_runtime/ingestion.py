@@ -486,7 +486,8 @@ def _duration(started: Any, ended: Any) -> float | None:
 # --- Adapters: the ports over boto3 clients --------------------------------------------------
 
 # StartIngestionJob declares both (botocore bedrock-agent 2023-06-05, checked 2026-12-01); which
-# one the service answers while a job runs is undocumented (docs/research/knowledge-bases-aws-facts.md §2): either is busy.
+# one the service answers while a job runs is undocumented
+# (docs/research/knowledge-bases-aws-facts.md section 2): either means busy.
 BUSY_ERRORS = frozenset({"ConflictException", "ServiceQuotaExceededException"})
 TABLE_KEY = "pk"
 
