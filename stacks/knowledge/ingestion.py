@@ -10,8 +10,9 @@ Flow (one pipeline per stage, shared by its knowledge bases)::
 
 The coordinator (``kit_runtime.ingestion``) keeps one record per data source in a DynamoDB table
 and coalesces every trigger that arrives while a job runs into exactly one follow-up job.
-Bedrock publishes no documented EventBridge event for ingestion jobs (docs/research/knowledge-bases-aws-facts.md §1,
-checked 2026-12-01), so the follower polls GetIngestionJob.
+Bedrock publishes no documented EventBridge event for ingestion jobs
+(docs/research/knowledge-bases-aws-facts.md section 1, checked 2026-12-01), so the follower polls
+GetIngestionJob.
 
 IAM (least privilege): ``bedrock:StartIngestionJob``, ``GetIngestionJob`` and
 ``ListIngestionJobs`` on the stage's knowledge base ARNs only (the knowledge-base resource type:
