@@ -18,7 +18,7 @@ import uuid
 from typing import Any
 
 from moto.core import DEFAULT_ACCOUNT_ID
-from moto.secretsmanager.models import secretsmanager_backends
+from moto.secretsmanager.models import FakeSecret, secretsmanager_backends
 
 REGION = "us-east-1"
 ROTATION_FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:kit-test-rotation"
@@ -32,6 +32,7 @@ def begin_rotation(secret_arn: str, *, region: str = REGION) -> str:
     """
     backend = secretsmanager_backends[DEFAULT_ACCOUNT_ID][region]
     secret = backend.secrets[secret_arn]
+    assert isinstance(secret, FakeSecret), f"{secret_arn} is a replica"
     secret.rotation_requested = True  # moto: DescribeSecret then shows the rotation fields
     secret.rotation_enabled = True
     secret.rotation_lambda_arn = ROTATION_FUNCTION_ARN
