@@ -361,6 +361,61 @@ def scram_verifier(password: str, *, salt: bytes | None = None, iterations: int 
     return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
 
 
+def check_role_name(name: str) -> None:
+    """Fail unless ``name`` is a lowercase PostgreSQL identifier the kit may quote.
+
+    Raises
+    ------
+    SchemaError
+        Naming the value and what is allowed.
+    """
+    if not _matches(IDENTIFIER, name):
+        raise SchemaError(
+            f"the database user's secret names {name!r}: expected a lowercase "
+            "PostgreSQL identifier (letters, digits, underscores)"
+        )
+
+
+def password_statement(user: DbUser, *, exists: bool) -> Statement:
+    """``CREATE`` (or ``ALTER``) ``ROLE ... WITH LOGIN PASSWORD '<SCRAM verifier>'``.
+
+    Only the verifier reaches PostgreSQL (see :func:`scram_verifier`); a new random salt each
+    time, so running it again with the same password changes nothing a login can tell.
+    """
+    check_role_name(user.name)
+    verb = "ALTER" if exists else "CREATE"
+    return Statement(
+        f"{verb.lower()} login role {user.name}",
+        f"{verb} ROLE {_quoted(user.name)} WITH LOGIN PASSWORD '{scram_verifier(user.password)}'",
+    )
+
+
+def role_lookup(name: str) -> Statement:
+    """One row (``found``) when the role ``name`` exists."""
+    return Statement(
+        f"look up role {name}",
+        "SELECT 1 AS found FROM pg_catalog.pg_roles WHERE rolname = :name",
+        {"name": name},
+    )
+
+
+def verifier_matches(verifier: str, password: str) -> bool:
+    """Whether a stored ``SCRAM-SHA-256$<iterations>:<salt>$<stored>:<server>`` is ``password``'s.
+
+    Recomputes the verifier with the stored salt and iteration count; anything that is not a
+    SCRAM-SHA-256 verifier (an MD5 hash, none) does not match.
+    """
+    match = re.fullmatch(r"SCRAM-SHA-256\$(\d+):([A-Za-z0-9+/=]+)\$[A-Za-z0-9+/=:]+", verifier)
+    if match is None:
+        return False
+    try:
+        salt = base64.b64decode(match.group(2), validate=True)
+        expected = scram_verifier(password, salt=salt, iterations=int(match.group(1)))
+    except (ValueError, SchemaError):
+        return False
+    return hmac.compare_digest(expected.encode(), verifier.encode())
+
+
 def user_statements(table: PgvectorTable, user: DbUser, *, exists: bool) -> list[Statement]:
     """Create (or re-password) ``user``, grant it the schema and make it the table's owner.
 
@@ -369,18 +424,9 @@ def user_statements(table: PgvectorTable, user: DbUser, *, exists: bool) -> list
     knowledge base is not documented, so the kit gives exactly what the guide gives. The role
     owns this one table and nothing else of the database.
     """
-    if not _matches(IDENTIFIER, user.name):
-        raise SchemaError(
-            f"the database user's secret names {user.name!r}: expected a lowercase "
-            "PostgreSQL identifier (letters, digits, underscores)"
-        )
-    verb = "ALTER" if exists else "CREATE"
     role = _quoted(user.name)
     return [
-        Statement(
-            f"{verb.lower()} login role {user.name}",
-            f"{verb} ROLE {role} WITH LOGIN PASSWORD '{scram_verifier(user.password)}'",
-        ),
+        password_statement(user, exists=exists),
         Statement(
             f"schema privileges for {user.name}",
             f"GRANT ALL ON SCHEMA {_quoted(table.schema_name)} TO {role}",
@@ -433,13 +479,7 @@ def ensure_schema(
     check_existing(table, found)
     plan = schema_statements(table)
     if user is not None:
-        rows = api.run(
-            Statement(
-                f"look up role {user.name}",
-                "SELECT 1 AS found FROM pg_catalog.pg_roles WHERE rolname = :name",
-                {"name": user.name},
-            )
-        )
+        rows = api.run(role_lookup(user.name))
         plan += user_statements(table, user, exists=bool(rows))
     for statement in plan:
         if on_statement is not None:
@@ -486,12 +526,16 @@ __all__ = [
     "SchemaResult",
     "Statement",
     "check_existing",
+    "check_role_name",
     "describe_statement",
     "ensure_schema",
     "expected_columns",
+    "password_statement",
     "read_user",
     "relation",
+    "role_lookup",
     "schema_statements",
     "scram_verifier",
     "user_statements",
+    "verifier_matches",
 ]

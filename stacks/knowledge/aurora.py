@@ -100,8 +100,10 @@ class AuroraPgvector(Construct):
     Minimum capacity and auto-pause come from the config (auto-pause only at 0 ACU); the Data
     API is on; storage is encrypted (the stage's key in production). Credentials: with rotation
     the master password is managed by RDS in Secrets Manager and rotated by RDS itself, which
-    needs no rotation function and so no network path into the isolated subnets; without it a
-    generated Secrets Manager secret. The cluster is deletion-protected and retained.
+    needs no rotation function and so no network path into the isolated subnets, and the
+    Bedrock user's secret is rotated by a function through the Data API (``PgvectorSchema``);
+    without it a generated Secrets Manager secret and no rotation of either. The cluster is
+    deletion-protected and retained.
     """
 
     def __init__(
@@ -147,6 +149,8 @@ class AuroraPgvector(Construct):
             user_secret_logical_id=f"{pascal(name)}UserSecret",
             log_logical_id_prefix=pascal(name),
             generation=digest(embedding_model, dimensions),
+            # Both secrets rotate, or neither: RDS rotates the master, a function the user's.
+            rotate_user_secret=rotate,
         )
         # The schema's statements run through the Data API on a running writer.
         self.schema.node.add_dependency(self.cluster)

@@ -59,3 +59,19 @@ class PgvectorSchemaProperties(Contract):
     def render(self) -> dict[str, object]:
         """The properties as the stack writes them (absent user secret left out)."""
         return self.model_dump(mode="json", exclude_none=True)
+
+
+class PgvectorRotationSettings(Contract):
+    """Settings of the Bedrock user's rotation function (``KIT_SETTINGS``).
+
+    Only ARNs and names: the function reads the passwords from Secrets Manager at run time.
+    """
+
+    cluster_arn: str = Field(min_length=1)
+    """The Aurora cluster (the Data API's ``resourceArn``)."""
+    admin_secret_arn: str = Field(min_length=1)
+    """The administrative secret the ``ALTER ROLE`` runs as."""
+    user_secret_arn: str = Field(min_length=1)
+    """The one secret this function rotates (any other ``SecretId`` is refused)."""
+    database: str = Field(pattern=IDENTIFIER)
+    """The database the Data API connects to (roles are cluster-wide)."""

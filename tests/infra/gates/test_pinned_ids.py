@@ -68,6 +68,8 @@ def knowledge_ids(config: Any) -> set[str]:
             rotated = config.production if store.rotate_secret is None else store.rotate_secret
             if not rotated:  # a generated secret; RDS-managed ones are not in the template
                 ids.add(f"{key}ClusterSecret")
+            else:  # the Bedrock user's rotation function logs to its own retained group
+                ids.add(f"{key}RotationLogs")
     if any(kb.data_source.bucket_arn is None for kb in kbs):
         ids |= DATA_BUCKET_IDS
     if kbs and config.production:

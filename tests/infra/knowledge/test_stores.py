@@ -254,7 +254,7 @@ def test_aurora_master_credentials_rotate_where_the_stage_asks_and_bedrock_has_i
             assert "{{resolve:secretsmanager:" in json.dumps(props["MasterUserPassword"])
         (arn,) = kb.rendered_resources("secretsmanager:GetSecretValue")
         assert arn == render(secret)
-        assert not stage.resources("AWS::SecretsManager::RotationSchedule", "Knowledge")
+        # (The Bedrock user's rotation: tests/infra/knowledge/test_pgvector_rotation.py)
 
 
 def test_aurora_knowledge_base_maps_the_table_the_schema_resource_creates(
