@@ -24,7 +24,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
 .PHONY: install config synth test test-unit lint typecheck format bench bootstrap diff deploy destroy \
-	preflight pipeline-bootstrap call smoke ingest clean
+	preflight pipeline-bootstrap call smoke ingest docs-costs clean
 
 install: .venv/.installed node_modules/.installed
 
@@ -146,6 +146,10 @@ export KB
 ingest: install
 	@$(CURDIR)/.venv/bin/python -m stacks.tools.ingest --stage="$(STAGE)" --kb="$${KB:-}" \
 		--cdk-json=$(CDK_JSON) --profile="$${PROFILE:-}" --poll-seconds="$(POLL)"
+
+# --- Regenerate the idle-cost table of docs/knowledge-bases.md from stacks/catalog/idle_costs.yaml
+docs-costs: install
+	@$(CURDIR)/.venv/bin/python -m stacks.catalog.idle_costs --write
 
 clean:
 	rm -rf cdk.out cdk.out.pipeline .pytest_cache .ruff_cache
