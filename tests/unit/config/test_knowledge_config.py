@@ -200,8 +200,8 @@ def test_a_hierarchical_child_as_large_as_its_parent_is_refused() -> None:
     chunking = {"strategy": "hierarchical", "parent_max_tokens": 400, "child_max_tokens": 400}
     msg = problems(stage(kb(chunking=chunking)))
     assert (
-        f"{KEY}[0].chunking.child_max_tokens: 400 is not allowed: must be below parent_max_tokens (400)"
-        in msg
+        f"{KEY}[0].chunking.child_max_tokens: 400 is not allowed: "
+        "must be below parent_max_tokens (400)" in msg
     )
 
 
@@ -209,8 +209,8 @@ def test_a_hierarchical_overlap_as_long_as_a_child_is_refused() -> None:
     chunking = {"strategy": "hierarchical", "child_max_tokens": 100, "overlap_tokens": 100}
     msg = problems(stage(kb(chunking=chunking)))
     assert (
-        f"{KEY}[0].chunking.overlap_tokens: 100 is not allowed: must be below child_max_tokens (100)"
-        in msg
+        f"{KEY}[0].chunking.overlap_tokens: 100 is not allowed: "
+        "must be below child_max_tokens (100)" in msg
     )
 
 
@@ -496,8 +496,8 @@ def test_a_tenant_key_in_bedrocks_reserved_prefix_is_refused(bad: str) -> None:
 def test_a_default_result_count_above_the_maximum_is_refused() -> None:
     msg = problems(stage(kb(retrieval={"default_results": 30, "max_results": 20})))
     assert (
-        f"{KEY}[0].retrieval.default_results: 30 is not allowed: must be at most retrieval.max_results (20)"
-        in msg
+        f"{KEY}[0].retrieval.default_results: 30 is not allowed: "
+        "must be at most retrieval.max_results (20)" in msg
     )
 
 
