@@ -477,13 +477,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     name = f"make {args.command}"
     run: Callable[[SignedApi], int]
     try:
+        # The stage's config first: what it can refuse is refused before credentials or AWS.
+        plan = stage_plan(args.stage, args.cdk_json)
         if args.command == "call":
             route = route_name(args.path or "/chat")
-            plan = stage_plan(args.stage, args.cdk_json)
             request = checked_request(plan, route, args.body, args.message, args.knowledge_base)
             run = lambda api: call(api, request, raw=args.raw, route=route)  # noqa: E731
         else:
-            plan = stage_plan(args.stage, args.cdk_json)
             run = lambda api: _smoke(api, args.blocked_prompt)  # noqa: E731
         return run(connect(plan, profile=args.profile or None))
     except ClientProblem as error:
