@@ -24,7 +24,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
 .PHONY: install config synth test test-unit lint typecheck format bench bootstrap diff deploy destroy \
-	preflight pipeline-bootstrap call smoke ingest clean
+	preflight pipeline-bootstrap call smoke ingest docs-costs clean
 
 install: .venv/.installed node_modules/.installed
 
@@ -120,6 +120,8 @@ pipeline-bootstrap: install
 # --- Call a deployed stage: SigV4-signed with your credential chain (stacks/tools/client.py) ----
 # make call STAGE=dev [MESSAGE="Hello"] [BODY='{"tier": "fast", "messages": [...]}'] [PROFILE=p]
 # make call STAGE=dev ROUTE=/rag KB=docs MESSAGE="question"   (ROUTE=/retrieve: chunks only)
+# KB needs ROUTE=/rag or /retrieve (with the default /chat it is an error, not dropped) and must
+# be one of the stage's knowledge_bases in cdk.json: both are checked before any AWS call.
 # make smoke STAGE=dev [PROFILE=p]
 # BODY, MESSAGE and PROFILE reach the client through the environment, so quotes survive as typed.
 CDK_JSON ?= $(CURDIR)/cdk.json
@@ -135,14 +137,19 @@ smoke: install
 	@$(CLIENT) smoke
 
 # --- Sync a knowledge base and follow the job to its end (stacks/tools/ingest.py) ---------------
-# make ingest KB=<name> STAGE=<stage> [PROFILE=p] [POLL=15]: exit 1 when the job failed or
-# documents failed, 2 when something must be fixed first.
+# make ingest KB=<name> STAGE=<stage> [PROFILE=p] [POLL=15]: POLL is the seconds between
+# progress checks (1-300); exit 1 when the job failed or documents failed, 2 when something
+# must be fixed first.
 KB ?=
 POLL ?= 15
 export KB
 ingest: install
 	@$(CURDIR)/.venv/bin/python -m stacks.tools.ingest --stage="$(STAGE)" --kb="$${KB:-}" \
 		--cdk-json=$(CDK_JSON) --profile="$${PROFILE:-}" --poll-seconds="$(POLL)"
+
+# --- Regenerate the idle-cost table of docs/knowledge-bases.md from stacks/catalog/idle_costs.yaml
+docs-costs: install
+	@$(CURDIR)/.venv/bin/python -m stacks.catalog.idle_costs --write
 
 clean:
 	rm -rf cdk.out cdk.out.pipeline .pytest_cache .ruff_cache

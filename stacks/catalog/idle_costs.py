@@ -4,28 +4,46 @@ The figures live in ``idle_costs.yaml`` beside this module (price, unit, source,
 whether an AWS page confirmed it); this module gives them a schema and computes a store's monthly
 idle cost with its breakdown, so docs and the later cost estimate read data, not constants.
 
-``PYTHONPATH=lambda .venv/bin/python -m stacks.catalog.idle_costs`` prints the table that
-``docs/knowledge-bases.md`` embeds (a unit test fails when the two differ).
+Run as a command, it prints the table that ``docs/knowledge-bases.md`` embeds between its
+``idle-costs`` markers (a unit test fails when the two differ); ``--write`` rewrites it there::
+
+    .venv/bin/python -m stacks.catalog.idle_costs            # print the table
+    .venv/bin/python -m stacks.catalog.idle_costs --write    # or: make docs-costs
+
+Exit status 0, or 2 with a message naming the file to fix (never a trace).
 """
 
 from __future__ import annotations
 
+import argparse
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+ROOT = Path(__file__).resolve().parents[2]
+if __name__ == "__main__":
+    # Run as a command: the config package reads the runtime's contracts (lambda/), as app.py
+    # and stacks/tools/show_config.py arrange; imported as a library, the caller has done it.
+    sys.path.insert(0, str(ROOT / "lambda"))
 
-from stacks.catalog import CatalogError
-from stacks.config.knowledge import (
+import yaml  # noqa: E402
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator  # noqa: E402
+
+from stacks.catalog import CatalogError  # noqa: E402
+from stacks.config.knowledge import (  # noqa: E402
     AuroraPgvectorStore,
     OpenSearchServerlessStore,
     S3VectorsStore,
 )
 
 IDLE_COSTS_FILE = Path(__file__).with_name("idle_costs.yaml")
+DOC = ROOT / "docs" / "knowledge-bases.md"
+"""The page that embeds the table."""
+TABLE_BEGIN = "<!-- idle-costs:begin -->\n"
+TABLE_END = "<!-- idle-costs:end -->"
 
 Store = S3VectorsStore | OpenSearchServerlessStore | AuroraPgvectorStore
 
@@ -315,11 +333,78 @@ def idle_cost_table(facts: IdleCostFacts | None = None) -> str:
     return "\n".join(out) + "\n"
 
 
+def with_table(text: str, table: str) -> str:
+    """``text`` (a Markdown page) with what lies between its idle-cost markers replaced by
+    ``table``; everything else is kept as it is.
+
+    Raises
+    ------
+    CatalogError
+        The page lacks the markers (one per line, begin before end).
+    """
+    start = text.find(TABLE_BEGIN)
+    end = text.find(TABLE_END, start + len(TABLE_BEGIN)) if start >= 0 else -1
+    if end < 0:
+        raise CatalogError(
+            f"no {TABLE_BEGIN.strip()} line followed by {TABLE_END}: put the two markers, each "
+            "on its own line, where the table goes"
+        )
+    return text[: start + len(TABLE_BEGIN)] + table + text[end:]
+
+
+def write_table(doc: Path = DOC, facts: IdleCostFacts | None = None) -> bool:
+    """Rewrite the table between ``doc``'s markers from the data; whether the page changed.
+
+    Raises
+    ------
+    CatalogError
+        The data is invalid, or ``doc`` cannot be read or written or lacks the markers.
+    """
+    table = idle_cost_table(facts)
+    try:
+        text = doc.read_text(encoding="utf-8")
+        try:
+            updated = with_table(text, table)
+        except CatalogError as error:
+            raise CatalogError(f"{doc}: {error}") from None
+        if updated != text:
+            doc.write_text(updated, encoding="utf-8")
+    except OSError as error:
+        raise CatalogError(f"{doc}: {error.strerror or error}") from None
+    return updated != text
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry: print the idle-cost table, or with ``--write`` rewrite it in the docs."""
+    parser = argparse.ArgumentParser(prog="python -m stacks.catalog.idle_costs")
+    parser.add_argument(
+        "--write",
+        nargs="?",
+        const=DOC,
+        type=Path,
+        default=None,
+        metavar="PAGE",
+        help=f"rewrite the table between the idle-costs markers of PAGE (default: {DOC.name})",
+    )
+    args = parser.parse_args(argv)
+    try:
+        if args.write is None:
+            print(idle_cost_table(), end="")
+        else:
+            changed = write_table(args.write)
+            print(f"{args.write}: idle-cost table {'rewritten' if changed else 'already current'}")
+    except CatalogError as error:
+        print(f"idle costs: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
 if __name__ == "__main__":
-    print(idle_cost_table(), end="")
+    sys.exit(main())
 
 
 __all__ = [
+    "DOC",
     "IDLE_COSTS_FILE",
     "CostLine",
     "IdleCost",
@@ -328,4 +413,6 @@ __all__ = [
     "idle_cost",
     "idle_cost_table",
     "load_idle_costs",
+    "with_table",
+    "write_table",
 ]

@@ -6,6 +6,7 @@ import json
 from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict
+from pydantic.json_schema import JsonDict
 
 
 class ConfigError(Exception):
@@ -36,6 +37,29 @@ def show(value: Any, limit: int = 80) -> str:
     else:
         text = repr(value)
     return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
+PATTERN_IN_WORDS = "pattern_in_words"
+"""The ``json_schema_extra`` key :func:`describe` reads a field's pattern in words from."""
+
+
+def pattern_in_words(words: str) -> JsonDict:
+    """``json_schema_extra`` for a ``Field(pattern=...)`` whose error should say ``words``
+    (``a folder such as "docs/": ...``) instead of the regular expression.
+
+    Examples
+    --------
+    >>> from pydantic import Field
+    >>> prefix = Field(pattern=r"^[^/].*/$", json_schema_extra=pattern_in_words("a folder"))
+    """
+    return {PATTERN_IN_WORDS: words}
+
+
+def _pattern_words(root: type[BaseModel], loc: tuple[Any, ...]) -> str | None:
+    field, _ = _walk(root, loc)
+    extra = getattr(field, "json_schema_extra", None)
+    words = extra.get(PATTERN_IN_WORDS) if isinstance(extra, dict) else None
+    return words if isinstance(words, str) else None
 
 
 _BOUND_WORDS = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
@@ -80,7 +104,8 @@ def describe(prefix: str, root: type[BaseModel], err: Any) -> str:
         return f"{path}.{key}: {show(ctx.get('tag'))} is not allowed; allowed: {tags}"
     msg = err["msg"]
     if ctx.get("pattern"):
-        msg = f"must match {ctx['pattern']}"
+        words = _pattern_words(root, tuple(loc))
+        msg = f"expected {words}" if words else f"must match {ctx['pattern']}"
     elif ctx.get("expected"):
         msg = f"allowed: {ctx['expected']}"
     else:

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from stacks.catalog import Catalog
-from stacks.config.base import Strict, show
+from stacks.config.base import Strict, pattern_in_words, show
 from stacks.config.models import ModelRef
 
 # Lowercase, no doubled or trailing hyphen: the name goes into resource names, and Bedrock's own
@@ -47,7 +47,13 @@ class DataSource(Strict):
     bucket_arn: str | None = Field(default=None, pattern=BUCKET_ARN)
     """An existing bucket in the stage's account and region; absent: the kit's data bucket."""
     prefix: str | None = Field(
-        default=None, min_length=1, max_length=MAX_PREFIX, pattern=r"^[^/].*/$"
+        default=None,
+        min_length=1,
+        max_length=MAX_PREFIX,
+        pattern=r"^[^/].*/$",
+        json_schema_extra=pattern_in_words(
+            'a folder such as "docs/": must not start with "/" and must end with "/"'
+        ),
     )
     """Documents under this prefix (ending in ``/``). Default in the kit's bucket: ``<name>/``;
     required with ``bucket_arn``."""
@@ -186,7 +192,8 @@ def _ocu_problems(key: str, limits: OcuLimits) -> list[str]:
         low, high = getattr(limits, f"min_{kind}_ocu"), getattr(limits, f"max_{kind}_ocu")
         if low is not None and high is not None and low > high:
             problems.append(
-                f"{key}.min_{kind}_ocu: {show(low)} is not allowed: at most max_{kind}_ocu "
+                f"{key}.min_{kind}_ocu: {show(low)} is not allowed: must be at most "
+                f"max_{kind}_ocu "
                 f"({show(high)})"
             )
     return problems
@@ -238,8 +245,8 @@ def knowledge_problems(
         r = kb.retrieval
         if r.default_results > r.max_results:
             problems.append(
-                f"{key}.retrieval.default_results: {r.default_results} is not allowed: at most "
-                f"retrieval.max_results ({r.max_results})"
+                f"{key}.retrieval.default_results: {r.default_results} is not allowed: must be "
+                f"at most retrieval.max_results ({r.max_results})"
             )
         if kb.data_source.bucket_arn is not None:
             if kb.data_source.prefix is None:
@@ -332,12 +339,12 @@ def _chunking_problems(key: str, kb: KnowledgeBaseConfig, catalog: Catalog) -> l
         # as long as a child chunk would repeat whole chunks.
         if c.child_max_tokens >= c.parent_max_tokens:
             problems.append(
-                f"{key}.child_max_tokens: {c.child_max_tokens} is not allowed: below "
+                f"{key}.child_max_tokens: {c.child_max_tokens} is not allowed: must be below "
                 f"parent_max_tokens ({c.parent_max_tokens})"
             )
         if c.overlap_tokens >= c.child_max_tokens:
             problems.append(
-                f"{key}.overlap_tokens: {c.overlap_tokens} is not allowed: below "
+                f"{key}.overlap_tokens: {c.overlap_tokens} is not allowed: must be below "
                 f"child_max_tokens ({c.child_max_tokens})"
             )
     embedded = _embedded_tokens(c)
@@ -346,7 +353,7 @@ def _chunking_problems(key: str, kb: KnowledgeBaseConfig, catalog: Catalog) -> l
     if embedded is not None and limit is not None and embedded[1] > limit:
         field, size = embedded
         problems.append(
-            f"{key}.{field}: {size} is not allowed with {kb.embedding.model!r}: at most "
+            f"{key}.{field}: {size} is not allowed with {kb.embedding.model!r}: must be at most "
             f"{limit} (the tokens the embedding model reads per input)"
         )
     return problems
@@ -363,11 +370,12 @@ def _store_problems(key: str, kb: KnowledgeBaseConfig) -> list[str]:
         value = getattr(store, field)
         if (value * 2) != int(value * 2):
             problems.append(
-                f"{key}.{field}: {show(value)} is not allowed: ACUs come in steps of 0.5"
+                f"{key}.{field}: {show(value)} is not allowed: must be a multiple of 0.5 (ACUs "
+                "come in steps of 0.5)"
             )
     if store.min_capacity > store.max_capacity:
         problems.append(
-            f"{key}.min_capacity: {show(store.min_capacity)} is not allowed: at most "
+            f"{key}.min_capacity: {show(store.min_capacity)} is not allowed: must be at most "
             f"max_capacity ({show(store.max_capacity)})"
         )
     if store.min_capacity > 0 and "auto_pause_seconds" in store.model_fields_set:

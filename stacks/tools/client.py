@@ -12,9 +12,14 @@ that region). Requests are signed with SigV4 (service ``execute-api``, the stage
 the credentials botocore's chain finds: ``--profile`` (``PROFILE=`` in make), else
 ``AWS_PROFILE``, environment variables, SSO and assume-role profiles, container credentials.
 
+``KB`` (``--knowledge-base``) applies to ``/rag`` and ``/retrieve`` only: with ``/chat`` (the
+default route) it is refused rather than dropped, and the name is checked against the stage's
+``knowledge_bases`` in ``cdk.json`` before any AWS call.
+
 Exit status: 0 on success; 1 when the API answered an error (``call``) or a check missed
 (``smoke``); 2 when something must be fixed before a request can be sent (no credentials, an
-unknown stage, a stack that is not deployed). Messages name the fix; never a trace.
+unknown stage or knowledge base, a stack that is not deployed). Messages name the fix; never a
+trace.
 """
 
 from __future__ import annotations
@@ -104,8 +109,41 @@ def api_stack_name(kit: str, stage: str) -> str:
     return f"{stage_id(kit, stage)}-{API_STACK}"
 
 
-def api_url(session: botocore.session.Session, region: str, stack: str) -> str:
-    """The ``ApiUrl`` output of ``stack`` in ``region`` (ends with ``/``)."""
+def knowledge_base_names(plan: Any, *, needed_by: str) -> list[str]:
+    """The names of the stage's knowledge bases; refuses a stage without any.
+
+    Parameters
+    ----------
+    plan:
+        The stage's ``StagePlan`` (:func:`stage_plan`).
+    needed_by:
+        What needs a knowledge base, for the message (``POST /rag``, ``make ingest``).
+    """
+    names = [kb.name for kb in plan.knowledge_bases]
+    if not names:
+        raise ClientProblem(
+            f"stage {plan.name!r} has no knowledge_bases, so {needed_by} has none to use: add "
+            "one to the stage in cdk.json and deploy it (docs/knowledge-bases.md)"
+        )
+    return names
+
+
+def check_knowledge_base(plan: Any, name: str, *, needed_by: str, given_as: str) -> None:
+    """Refuse, offline, a knowledge base ``name`` that the stage's config does not declare.
+
+    ``given_as`` says where the name came from (``KB='docs'``), so the message points at it.
+    """
+    names = knowledge_base_names(plan, needed_by=needed_by)
+    if name not in names:
+        raise ClientProblem(
+            f"{given_as} is not a knowledge base of stage {plan.name!r}; its knowledge bases: "
+            + ", ".join(names)
+        )
+
+
+def api_url(session: botocore.session.Session, region: str, stack: str, *, stage: str) -> str:
+    """The ``ApiUrl`` output of ``stack`` in ``region`` (ends with ``/``); ``stage`` is named in
+    the fix when the stack is missing."""
     cloudformation = session.create_client("cloudformation", region_name=region)
     try:
         stacks = cloudformation.describe_stacks(StackName=stack)["Stacks"]
@@ -114,7 +152,7 @@ def api_url(session: botocore.session.Session, region: str, stack: str) -> str:
         if "does not exist" in message:
             raise ClientProblem(
                 f"stack {stack} does not exist in {region} for these credentials: deploy it "
-                "(make deploy STAGE=<name>) or use the account's profile (PROFILE=<profile>)"
+                f"(make deploy STAGE={stage}) or use the account's profile (PROFILE=<profile>)"
             ) from None
         raise ClientProblem(
             f"CloudFormation DescribeStacks {stack} ({region}): {message}"
@@ -179,8 +217,8 @@ def _answer(status: int, raw: bytes) -> Answer:
     return Answer(status, body, text)
 
 
-def connect(stage: str, *, profile: str | None, cdk_json: Path) -> SignedApi:
-    """Check credentials, resolve the stage's region and API URL; a client ready to send.
+def connect(plan: Any, *, profile: str | None) -> SignedApi:
+    """Check credentials, find the API URL of the stage ``plan`` resolves; a client ready to send.
 
     Raises
     ------
@@ -191,10 +229,10 @@ def connect(stage: str, *, profile: str | None, cdk_json: Path) -> SignedApi:
         credential_source(profile)
     except PreflightError as error:
         raise ClientProblem(str(error)) from None
-    plan = stage_plan(stage, cdk_json)
     session = botocore.session.Session(profile=profile)
     stack = api_stack_name(plan.kit_name, plan.name)
-    return SignedApi(api_url(session, plan.region, stack), plan.region, session)
+    url = api_url(session, plan.region, stack, stage=plan.name)
+    return SignedApi(url, plan.region, session)
 
 
 # --- make call ----------------------------------------------------------------------------------
@@ -246,12 +284,47 @@ def request_body(
     route: str, body: str | None, message: str | None, knowledge_base: str | None
 ) -> dict[str, Any]:
     """The request of ``make call`` for ``route``: ``BODY`` as given, else built from
-    ``MESSAGE`` (and, for /rag and /retrieve, ``KB``)."""
+    ``MESSAGE`` (and, for /rag and /retrieve, ``KB``).
+
+    ``KB`` with the chat route, or beside ``BODY``, is refused: it would otherwise be dropped
+    without a word and the user would get an answer that ignored their documents.
+    """
+    if knowledge_base and route == "chat":
+        raise ClientProblem(
+            f"KB={knowledge_base!r} applies to ROUTE=/rag (a cited answer) or ROUTE=/retrieve "
+            "(chunks only), not to /chat: add ROUTE=/rag or ROUTE=/retrieve, or drop KB"
+        )
+    if knowledge_base and body:
+        raise ClientProblem(
+            f'KB={knowledge_base!r} is not used with BODY: put "knowledge_base" in BODY, or '
+            "drop BODY and give MESSAGE"
+        )
     if route == "chat" or body:
         return chat_body(body, message)
     if not knowledge_base:
         raise ClientProblem(f"POST /{route} needs a knowledge base: KB=<name> (or a BODY)")
     return {"knowledge_base": knowledge_base, KNOWLEDGE_ROUTES[route]: message or DEFAULT_MESSAGE}
+
+
+def checked_request(
+    plan: Any, route: str, body: str | None, message: str | None, knowledge_base: str | None
+) -> dict[str, Any]:
+    """:func:`request_body`, checked offline against the knowledge bases of the stage ``plan``
+    resolves: a name the stage lacks (from ``KB`` or from ``BODY``) never reaches AWS."""
+    needed_by = f"POST /{route}"
+    if route in KNOWLEDGE_ROUTES and not body:
+        names = knowledge_base_names(plan, needed_by=needed_by)
+        if not knowledge_base:
+            raise ClientProblem(
+                f"{needed_by} needs a knowledge base: KB=<name> (or a BODY); stage "
+                f"{plan.name!r} has: {', '.join(names)}"
+            )
+    request = request_body(route, body, message, knowledge_base)
+    name = request.get("knowledge_base")
+    if route in KNOWLEDGE_ROUTES and isinstance(name, str):
+        given = f"KB={name!r}" if knowledge_base else f"BODY's knowledge_base {name!r}"
+        check_knowledge_base(plan, name, needed_by=needed_by, given_as=given)
+    return request
 
 
 def describe_rag(body: Mapping[str, Any]) -> str:
@@ -404,14 +477,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     name = f"make {args.command}"
     run: Callable[[SignedApi], int]
     try:
+        # The stage's config first: what it can refuse is refused before credentials or AWS.
+        plan = stage_plan(args.stage, args.cdk_json)
         if args.command == "call":
             route = route_name(args.path or "/chat")
-            request = request_body(route, args.body, args.message, args.knowledge_base)
+            request = checked_request(plan, route, args.body, args.message, args.knowledge_base)
             run = lambda api: call(api, request, raw=args.raw, route=route)  # noqa: E731
         else:
             run = lambda api: _smoke(api, args.blocked_prompt)  # noqa: E731
-        api = connect(args.stage, profile=args.profile or None, cdk_json=args.cdk_json)
-        return run(api)
+        return run(connect(plan, profile=args.profile or None))
     except ClientProblem as error:
         print(f"{name}: {error}", file=sys.stderr)
         return 2

@@ -17,7 +17,8 @@ StartIngestionJob is refused, it adopts the running job and owes one follow-up (
 
 Exit status: 0 when the job completed with no failed document; 1 when it failed, was stopped,
 or some documents failed; 2 when something must be fixed first (unknown stage or knowledge
-base, no credentials, stack not deployed). Messages name the fix; never a trace.
+base, no credentials, stack not deployed, a ``POLL`` that is not 1-300 seconds). Messages name
+the fix; never a trace.
 """
 
 from __future__ import annotations
@@ -33,7 +34,12 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from stacks.tools.client import ClientProblem, stage_plan
+from stacks.tools.client import (
+    ClientProblem,
+    check_knowledge_base,
+    knowledge_base_names,
+    stage_plan,
+)
 from stacks.tools.preflight import PreflightError, credential_source
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,6 +49,9 @@ TARGETS_OUTPUT = "IngestionTargets"
 ACTIVE = ("STARTING", "IN_PROGRESS", "STOPPING")
 BUSY = ("ConflictException", "ServiceQuotaExceededException")
 POLL_SECONDS = 15.0
+POLL_RANGE = (1.0, 300.0)
+"""Seconds between two GetIngestionJob calls that ``POLL`` may ask for: at least a second (a
+person watches; each check is an API call), at most five minutes (progress still shows)."""
 
 
 def ingestion_stack_name(kit: str, stage: str) -> str:
@@ -57,10 +66,27 @@ def _error(error: ClientError) -> tuple[str, str]:
     return str(info.get("Code", "")), str(info.get("Message", error))
 
 
+def poll_seconds(text: str) -> float:
+    """``POLL`` as seconds between progress checks; refuses what is not a number in
+    :data:`POLL_RANGE`."""
+    low, high = POLL_RANGE
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:  # also false for nan and inf
+        raise ClientProblem(
+            f"POLL={text!r} is not allowed: the seconds between progress checks, a number from "
+            f"{low:g} to {high:g} (default {POLL_SECONDS:g})"
+        )
+    return value
+
+
 def find_target(
-    session: botocore.session.Session, region: str, stack: str, kb: str
+    session: botocore.session.Session, region: str, stack: str, kb: str, *, stage: str
 ) -> tuple[str, str]:
-    """``(knowledge base id, data source id)`` of ``kb`` from the stack's targets output."""
+    """``(knowledge base id, data source id)`` of ``kb`` from the stack's targets output;
+    ``stage`` is named in the fix when the stack or the target is missing."""
     import json
 
     cloudformation = session.create_client("cloudformation", region_name=region)
@@ -71,7 +97,7 @@ def find_target(
         if "does not exist" in message:
             raise ClientProblem(
                 f"stack {stack} does not exist in {region} for these credentials: deploy the "
-                "stage (make deploy STAGE=<name>) or use the account's profile (PROFILE=<p>)"
+                f"stage (make deploy STAGE={stage}) or use the account's profile (PROFILE=<p>)"
             ) from None
         raise ClientProblem(
             f"CloudFormation DescribeStacks {stack} ({region}): {message}"
@@ -89,7 +115,8 @@ def find_target(
     except (KeyError, ValueError, TypeError):
         raise ClientProblem(
             f"stack {stack} in {region} has no ingestion target for {kb!r} in its "
-            f"{TARGETS_OUTPUT} output: deploy the stage again (make deploy) after adding it"
+            f"{TARGETS_OUTPUT} output: deploy the stage again (make deploy STAGE={stage}) "
+            "after adding it"
         ) from None
 
 
@@ -195,31 +222,34 @@ def run(
     cdk_json: Path,
     poll_seconds: float,
     out: Callable[[str], None] = print,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> int:
-    """``make ingest``: 0 when the job completed cleanly, 1 otherwise (raises ClientProblem)."""
+    """``make ingest``: 0 when the job completed cleanly, 1 otherwise (raises ClientProblem).
+
+    ``stage`` empty means the config's default stage; messages name the stage it resolved to.
+    """
     plan = stage_plan(stage, cdk_json)
-    names = [k.name for k in plan.knowledge_bases]
-    if not names:
-        raise ClientProblem(f"stage {plan.name!r} has no knowledge_bases: add one to cdk.json")
-    if kb not in names:
+    names = knowledge_base_names(plan, needed_by="make ingest")
+    if not kb:
         raise ClientProblem(
-            f"KB={kb!r} is not a knowledge base of stage {plan.name!r}; its knowledge bases: "
-            + ", ".join(names)
+            f"name the knowledge base: make ingest KB=<name> STAGE={plan.name}; stage "
+            f"{plan.name!r} has: {', '.join(names)}"
         )
+    check_knowledge_base(plan, kb, needed_by="make ingest", given_as=f"KB={kb!r}")
     try:
         credential_source(profile)
     except PreflightError as error:
         raise ClientProblem(str(error)) from None
     session = botocore.session.Session(profile=profile)
     stack = ingestion_stack_name(plan.kit_name, plan.name)
-    kb_id, ds_id = find_target(session, plan.region, stack, kb)
+    kb_id, ds_id = find_target(session, plan.region, stack, kb, stage=plan.name)
     agent = session.create_client(
         "bedrock-agent", region_name=plan.region, config=Config(retries={"mode": "standard"})
     )
     out(f"knowledge base {kb} ({kb_id}), data source {ds_id}, {plan.region}")
     try:
         job_id = start_or_join(agent, kb_id, ds_id, out)
-        job = follow(agent, kb_id, ds_id, job_id, poll_seconds=poll_seconds, out=out)
+        job = follow(agent, kb_id, ds_id, job_id, poll_seconds=poll_seconds, out=out, sleep=sleep)
     except BotoCoreError as error:
         raise ClientProblem(f"bedrock-agent ({plan.region}): {error}") from None
     text, ok = summary(job)
@@ -227,24 +257,24 @@ def run(
     return 0 if ok else 1
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry of ``make ingest``."""
+def main(argv: Sequence[str] | None = None, *, sleep: Callable[[float], None] = time.sleep) -> int:
+    """Command-line entry of ``make ingest``; ``sleep`` waits between progress checks."""
     parser = argparse.ArgumentParser(prog="python -m stacks.tools.ingest")
     parser.add_argument("--stage", default="", help="default: kit.default_stage")
     parser.add_argument("--kb", default="", help="the knowledge base's name in the stage")
     parser.add_argument("--profile", default=None, help="AWS profile (default: AWS_PROFILE)")
     parser.add_argument("--cdk-json", type=Path, default=ROOT / "cdk.json")
-    parser.add_argument("--poll-seconds", type=float, default=POLL_SECONDS)
+    # A string, checked below: argparse's own refusal would print its usage, not the fix.
+    parser.add_argument("--poll-seconds", default=str(POLL_SECONDS), help="1-300 (POLL=)")
     args = parser.parse_args(argv)
     try:
-        if not args.kb:
-            raise ClientProblem("name the knowledge base: make ingest KB=<name> STAGE=<stage>")
         return run(
             args.stage,
             args.kb,
             profile=args.profile or None,
             cdk_json=args.cdk_json,
-            poll_seconds=args.poll_seconds,
+            poll_seconds=poll_seconds(args.poll_seconds),
+            sleep=sleep,
         )
     except ClientProblem as error:
         print(f"make ingest: {error}", file=sys.stderr)

@@ -70,6 +70,17 @@ def cli_profile(cdk_flags: str) -> str | None:
     return None
 
 
+def forced(cdk_flags: str) -> bool:
+    """Whether ``CDK_FLAGS`` confirms a destroy up front (``--force``/``-f``), so the CLI asks
+    nothing and a missing terminal cannot be the reason it failed."""
+    words = shlex.split(cdk_flags)
+    return any(
+        word in ("--force", "-f")
+        or (word.startswith("--force=") and word.split("=", 1)[1] not in ("false", "0"))
+        for word in words
+    )
+
+
 def credential_source(profile: str | None = None) -> str:
     """How botocore would authenticate (e.g. ``env``, ``sso``), without calling AWS.
 
@@ -176,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.cli_failed:
-        hint = DESTROY_HINT if "destroy" in args.command else ""
+        hint = DESTROY_HINT if "destroy" in args.command and not forced(args.cdk_flags) else ""
         print(f"\n{args.command}: {CLI_FAILED}{hint}", file=sys.stderr)
         return 1
     try:

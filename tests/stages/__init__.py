@@ -9,7 +9,7 @@ region"), never by id.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -97,6 +97,25 @@ def basic_stage(catalog: Catalog) -> dict[str, Any]:
         "tiers": _tiers(chat),
         "model_access": {"enabled": False},
         "runtime": {"tracing": False},
+    }
+
+
+def with_knowledge_bases(
+    catalog: Catalog, config: dict[str, Any], names: Sequence[str]
+) -> dict[str, Any]:
+    """``config`` plus one knowledge base of defaults per name in ``names`` (and the embedding
+    model they use enabled)."""
+    embedding = pick_models(
+        catalog,
+        config["region"],
+        1,
+        kind="embedding",
+        where=lambda s: not s.access.marketplace_agreement,
+    )
+    return {
+        **config,
+        "models": [*config["models"], *embedding],
+        "knowledge_bases": [{"name": n, "embedding": {"model": embedding[0]["id"]}} for n in names],
     }
 
 

@@ -150,3 +150,29 @@ def test_given_a_profile_when_make_call_runs_then_its_credentials_sign_the_reque
     assert "from make" in done.stdout
     sent = deployed.api.server.requests[-1].body["messages"][0]["content"][0]["text"]
     assert sent == 'it\'s "quoted"'
+
+
+@pytest.mark.parametrize("route", ["/rag", "/retrieve"])
+def test_given_a_stage_without_knowledge_bases_when_a_knowledge_route_is_called_then_status_2(
+    deployed: Deployed, capsys: pytest.CaptureFixture[str], route: str
+) -> None:
+    # Given the test stage, which declares no knowledge_bases
+    status = run_call(deployed, f"--path={route}", "--knowledge-base=docs", "--message=q")
+
+    # Then the stage's config says so, and AWS is not asked
+    err = capsys.readouterr().err
+    assert status == 2
+    assert f"stage {STAGE!r} has no knowledge_bases, so POST {route} has none to use" in err
+    assert deployed.cloudformation.regions == [] and deployed.front.seen == []
+
+
+def test_given_a_stage_not_deployed_when_called_then_the_fix_names_that_stage(
+    deployed: Deployed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deployed.cloudformation.stacks.clear()
+
+    status = run_call(deployed, "--message=Hello")
+
+    err = capsys.readouterr().err
+    assert status == 2
+    assert f"make deploy STAGE={STAGE})" in err

@@ -70,9 +70,12 @@ def deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deploy
         yield d
 
 
-def run(d: Deployed, kb: str | None = None) -> int:
+def run(d: Deployed, kb: str | None = None, *flags: str) -> int:
+    # The shortest POLL allowed, and no real wait between the checks.
     return ingest.main(
-        [f"--stage={STAGE}", f"--kb={kb or d.kb}", f"--cdk-json={d.cdk_json}", "--poll-seconds=0"]
+        [f"--stage={STAGE}", f"--kb={kb or d.kb}", f"--cdk-json={d.cdk_json}", "--poll-seconds=1"]
+        + list(flags),
+        sleep=lambda _: None,
     )
 
 
@@ -159,10 +162,10 @@ def test_given_a_stage_not_deployed_then_the_fix_is_named(
     assert deployed.agent.calls == []
 
 
-def test_make_ingest_runs_the_tool_with_kb_and_stage(deployed: Deployed) -> None:
-    # The documented command, run as written (the venv is already installed)
+def make_ingest(deployed: Deployed, *words: str) -> subprocess.CompletedProcess[str]:
+    """The documented command, run as written (the venv is already installed)."""
     env = {**os.environ, **deployed.env(), "CDK_JSON": str(deployed.cdk_json)}
-    proc = subprocess.run(
+    return subprocess.run(
         [
             "make",
             "--no-print-directory",
@@ -171,9 +174,7 @@ def test_make_ingest_runs_the_tool_with_kb_and_stage(deployed: Deployed) -> None
             "-o",
             "node_modules/.installed",
             "ingest",
-            f"KB={deployed.kb}",
-            f"STAGE={STAGE}",
-            "POLL=0",
+            *words,
         ],
         cwd=ROOT,
         env=env,
@@ -182,5 +183,60 @@ def test_make_ingest_runs_the_tool_with_kb_and_stage(deployed: Deployed) -> None
         timeout=120,
         check=False,
     )
+
+
+def test_make_ingest_runs_the_tool_with_kb_and_stage(deployed: Deployed) -> None:
+    # Given a job the service ends at its first check after STARTING (one real POLL wait)
+    deployed.service.script = ["STARTING", "COMPLETE"]
+
+    proc = make_ingest(deployed, f"KB={deployed.kb}", f"STAGE={STAGE}", "POLL=1")
+
     assert proc.returncode == 0, proc.stderr
     assert "COMPLETE" in proc.stdout
+
+
+@pytest.mark.parametrize("poll", ["-1", "0", "abc", "301", "nan", "inf", ""])
+def test_given_a_poll_outside_1_to_300_seconds_when_make_ingest_runs_then_status_2_says_so(
+    deployed: Deployed, poll: str
+) -> None:
+    proc = make_ingest(deployed, f"KB={deployed.kb}", f"STAGE={STAGE}", f"POLL={poll}")
+
+    # Then one line names POLL and its range: no usage dump, no trace, nothing asked of AWS
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines()[0] == (
+        f"make ingest: POLL={poll!r} is not allowed: the seconds between progress checks, "
+        "a number from 1 to 300 (default 15)"
+    )
+    assert "usage:" not in proc.stderr and "Traceback" not in proc.stderr
+    assert deployed.cloudformation.regions == [] and deployed.agent.calls == []
+
+
+def test_given_no_kb_when_make_ingest_runs_then_the_stage_given_and_its_names_are_shown(
+    deployed: Deployed,
+) -> None:
+    proc = make_ingest(deployed, f"STAGE={STAGE}")
+
+    assert proc.returncode == 2
+    assert f"make ingest KB=<name> STAGE={STAGE};" in proc.stderr
+    assert all(name in proc.stderr for name in deployed.names)
+
+
+def test_given_no_stage_when_the_stack_is_missing_then_the_fix_names_the_default_stage(
+    deployed: Deployed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a config whose default stage is the test's stage, and nothing deployed
+    context = json.loads(deployed.cdk_json.read_text())["context"]
+    context["kit"] = {"default_stage": STAGE}
+    deployed.cdk_json.write_text(json.dumps({"context": context}))
+    deployed.cloudformation.stacks.clear()
+
+    # When make ingest runs without STAGE
+    status = ingest.main(
+        ["--stage=", f"--kb={deployed.kb}", f"--cdk-json={deployed.cdk_json}"],
+        sleep=lambda _: None,
+    )
+
+    # Then the fix names the stage the default resolved to, not a placeholder
+    err = capsys.readouterr().err
+    assert status == 2
+    assert f"make deploy STAGE={STAGE})" in err and "<name>" not in err

@@ -11,7 +11,7 @@ import pytest
 from stacks.catalog import load_catalog
 from stacks.tools.client import api_stack_name, main
 from tests.fakes import Reply
-from tests.stages import basic_stage
+from tests.stages import basic_stage, with_knowledge_bases
 from tests.support.knowledge_runtime import KnowledgeApi
 from tests.support.signed_front import (
     FakeCloudFormation,
@@ -22,6 +22,8 @@ from tests.support.signed_front import (
 )
 
 STAGE = "kb-client-test"
+# The knowledge bases the local runtime serves (tests/support/knowledge_runtime.py).
+SERVED = ("docs", "tenants")
 
 
 @pytest.fixture
@@ -29,7 +31,8 @@ def stage(
     knowledge_api: KnowledgeApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Path, FakeCloudFormation, SignedFront]]:
     """A stage whose ApiUrl points at a SigV4-checking front over the knowledge handlers."""
-    config = basic_stage(load_catalog())
+    catalog = load_catalog()
+    config = with_knowledge_bases(catalog, basic_stage(catalog), SERVED)
     cdk_json = tmp_path / "cdk.json"
     cdk_json.write_text(json.dumps({"context": {"stages": {STAGE: config}}}))
     with SignedFront(knowledge_api, stage=STAGE, region=config["region"]) as front:  # type: ignore[arg-type]
@@ -102,3 +105,63 @@ def test_given_make_call_with_route_rag_then_the_cited_answer_is_printed(
     assert "40 in, 6 out" in done.stdout
     (sent,) = knowledge_api.retrievals()
     assert sent["retrievalQuery"] == {"text": "when are refunds paid"}
+
+
+@pytest.mark.parametrize("route", ["/rag", "/retrieve"])
+def test_given_a_kb_the_stage_lacks_when_called_then_status_2_lists_its_kbs_before_any_aws_call(
+    stage: tuple[Path, FakeCloudFormation, SignedFront],
+    capsys: pytest.CaptureFixture[str],
+    route: str,
+) -> None:
+    cdk_json, cloudformation, front = stage
+
+    status = main(
+        [
+            "call",
+            f"--stage={STAGE}",
+            f"--cdk-json={cdk_json}",
+            f"--path={route}",
+            "--knowledge-base=nope",
+            "--message=q",
+        ]
+    )
+
+    err = capsys.readouterr().err
+    assert status == 2
+    assert f"KB='nope' is not a knowledge base of stage {STAGE!r}" in err
+    assert all(name in err for name in SERVED)
+    assert cloudformation.regions == [] and front.seen == []
+
+
+def test_given_a_body_naming_a_kb_the_stage_lacks_then_status_2_before_any_aws_call(
+    stage: tuple[Path, FakeCloudFormation, SignedFront], capsys: pytest.CaptureFixture[str]
+) -> None:
+    cdk_json, cloudformation, front = stage
+    body = json.dumps({"knowledge_base": "nope", "question": "q"})
+
+    status = main(
+        ["call", f"--stage={STAGE}", f"--cdk-json={cdk_json}", "--path=/rag", f"--body={body}"]
+    )
+
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "BODY's knowledge_base 'nope' is not a knowledge base" in err
+    assert cloudformation.regions == [] and front.seen == []
+
+
+def test_given_make_call_with_kb_and_no_route_then_status_2_says_kb_needs_rag_or_retrieve(
+    stage: tuple[Path, FakeCloudFormation, SignedFront], tmp_path: Path
+) -> None:
+    cdk_json, cloudformation, front = stage
+    env = profile_environment(
+        tmp_path, profile="kb-test", cloudformation_url=cloudformation.endpoint_url
+    )
+
+    done = make_call(
+        [f"STAGE={STAGE}", f"CDK_JSON={cdk_json}", "PROFILE=kb-test", "KB=docs", "MESSAGE=hi"],
+        env,
+    )
+
+    assert done.returncode == 2
+    assert "applies to ROUTE=/rag (a cited answer) or ROUTE=/retrieve" in done.stderr
+    assert cloudformation.regions == [] and front.seen == []

@@ -186,3 +186,13 @@ def test_given_unreachable_aws_when_a_make_command_runs_then_it_fails_and_says_s
     assert done.returncode != 0, done.describe()
     assert "the CDK CLI failed" in done.stderr, done.describe()
     assert not DIFFERENCES.search(done.output), done.describe()
+
+
+def test_given_a_destroy_confirmed_with_force_when_the_cli_fails_then_no_terminal_hint(
+    runs: StageRuns,
+) -> None:
+    # Given `make destroy CDK_FLAGS=--force` (the CLI asks nothing) and AWS unreachable
+    done = runs.unreachable["destroy"]
+    # Then the failure is explained without the hint about a missing terminal
+    assert "the CDK CLI failed" in done.stderr, done.describe()
+    assert "TTY" not in done.stderr and "confirm in a script" not in done.stderr, done.describe()

@@ -23,6 +23,7 @@ from stacks.catalog.idle_costs import (
     idle_cost,
     idle_cost_table,
     load_idle_costs,
+    with_table,
 )
 from stacks.config.knowledge import (
     AuroraPgvectorStore,
@@ -218,8 +219,7 @@ def test_the_docs_table_is_the_one_the_data_gives() -> None:
     match = re.search(r"<!-- idle-costs:begin -->\n(.*?)<!-- idle-costs:end -->", text, re.S)
     assert match, "docs/knowledge-bases.md lost its idle-costs markers"
     assert match.group(1) == idle_cost_table(), (
-        "docs/knowledge-bases.md is out of date: paste the output of "
-        "`PYTHONPATH=lambda .venv/bin/python -m stacks.catalog.idle_costs` between the markers"
+        "docs/knowledge-bases.md is out of date: regenerate its table with `make docs-costs`"
     )
 
 
@@ -227,3 +227,31 @@ def test_the_table_has_a_row_per_store_type() -> None:
     table = idle_cost_table()
     for store in ("s3vectors", "opensearch-serverless", "aurora-pgvector"):
         assert f"`{store}`" in table
+
+
+def test_given_a_page_with_markers_when_the_table_is_put_in_then_only_the_middle_changes() -> None:
+    page = (
+        "# Costs\n\nintro\n<!-- idle-costs:begin -->\n| stale |\n<!-- idle-costs:end -->\nafter\n"
+    )
+
+    updated = with_table(page, "| fresh |\n")
+
+    assert updated == (
+        "# Costs\n\nintro\n<!-- idle-costs:begin -->\n| fresh |\n<!-- idle-costs:end -->\nafter\n"
+    )
+    assert with_table(updated, "| fresh |\n") == updated
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "no markers at all\n",
+        "<!-- idle-costs:end -->\n<!-- idle-costs:begin -->\n",
+        "<!-- idle-costs:begin -->\n| table |\n",
+    ],
+)
+def test_given_a_page_without_both_markers_in_order_then_the_error_says_where_the_table_goes(
+    page: str,
+) -> None:
+    with pytest.raises(CatalogError, match="idle-costs:begin .* each on its own line"):
+        with_table(page, "| table |\n")

@@ -200,8 +200,8 @@ def test_a_hierarchical_child_as_large_as_its_parent_is_refused() -> None:
     chunking = {"strategy": "hierarchical", "parent_max_tokens": 400, "child_max_tokens": 400}
     msg = problems(stage(kb(chunking=chunking)))
     assert (
-        f"{KEY}[0].chunking.child_max_tokens: 400 is not allowed: below parent_max_tokens (400)"
-        in msg
+        f"{KEY}[0].chunking.child_max_tokens: 400 is not allowed: "
+        "must be below parent_max_tokens (400)" in msg
     )
 
 
@@ -209,7 +209,8 @@ def test_a_hierarchical_overlap_as_long_as_a_child_is_refused() -> None:
     chunking = {"strategy": "hierarchical", "child_max_tokens": 100, "overlap_tokens": 100}
     msg = problems(stage(kb(chunking=chunking)))
     assert (
-        f"{KEY}[0].chunking.overlap_tokens: 100 is not allowed: below child_max_tokens (100)" in msg
+        f"{KEY}[0].chunking.overlap_tokens: 100 is not allowed: "
+        "must be below child_max_tokens (100)" in msg
     )
 
 
@@ -380,12 +381,15 @@ def test_an_aurora_bound_names_key_value_and_range(field: str, bad: float, allow
 @pytest.mark.parametrize("field", ["min_capacity", "max_capacity"])
 def test_aurora_capacity_off_the_half_acu_step_is_refused(field: str) -> None:
     msg = problems(stage(aurora(**{field: 1.25})))
-    assert f"{KEY}[0].vector_store.{field}: 1.25 is not allowed: ACUs come in steps of 0.5" in msg
+    assert f"{KEY}[0].vector_store.{field}: 1.25 is not allowed: must be a multiple of 0.5" in msg
 
 
 def test_aurora_min_above_max_is_refused() -> None:
     msg = problems(stage(aurora(min_capacity=4, max_capacity=2)))
-    assert f"{KEY}[0].vector_store.min_capacity: 4 is not allowed: at most max_capacity (2)" in msg
+    assert (
+        f"{KEY}[0].vector_store.min_capacity: 4 is not allowed: must be at most max_capacity (2)"
+        in msg
+    )
 
 
 def test_auto_pause_with_a_nonzero_minimum_is_an_error_not_a_silent_no_op() -> None:
@@ -436,6 +440,16 @@ def test_a_prefix_outside_the_pattern_is_refused(bad: str) -> None:
     assert f"{KEY}[0].data_source.prefix: {bad!r} is not allowed" in msg
 
 
+@pytest.mark.parametrize("bad", ["/docs/", "docs"])
+def test_a_prefix_outside_the_pattern_is_explained_in_words(bad: str) -> None:
+    msg = problems(stage(kb(data_source={"prefix": bad})))
+    assert (
+        f"{KEY}[0].data_source.prefix: {bad!r} is not allowed: expected a folder such as "
+        '"docs/": must not start with "/" and must end with "/"'
+    ) in msg
+    assert "^[^/]" not in msg
+
+
 def test_a_prefix_longer_than_bedrock_accepts_says_the_limit() -> None:
     bad = "a" * MAX_PREFIX + "/"
     msg = problems(stage(kb(data_source={"prefix": bad})))
@@ -482,8 +496,8 @@ def test_a_tenant_key_in_bedrocks_reserved_prefix_is_refused(bad: str) -> None:
 def test_a_default_result_count_above_the_maximum_is_refused() -> None:
     msg = problems(stage(kb(retrieval={"default_results": 30, "max_results": 20})))
     assert (
-        f"{KEY}[0].retrieval.default_results: 30 is not allowed: at most retrieval.max_results (20)"
-        in msg
+        f"{KEY}[0].retrieval.default_results: 30 is not allowed: "
+        "must be at most retrieval.max_results (20)" in msg
     )
 
 
@@ -562,7 +576,7 @@ def test_opensearch_group_minimum_above_its_maximum_is_refused(kind: str) -> Non
     limits = {f"min_{kind}_ocu": 6, f"max_{kind}_ocu": 4}
     msg = problems(stage(opensearch(capacity=limits)))
     assert (
-        f"{KEY}[0].vector_store.capacity.min_{kind}_ocu: 6 is not allowed: at most "
+        f"{KEY}[0].vector_store.capacity.min_{kind}_ocu: 6 is not allowed: must be at most "
         f"max_{kind}_ocu (4)"
     ) in msg
 

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from stacks.tools.client import Check, ClientProblem, chat_body, describe_answer, table
+from stacks.tools.client import (
+    Check,
+    ClientProblem,
+    chat_body,
+    checked_request,
+    describe_answer,
+    request_body,
+    table,
+)
 from tests.support.signed_front import ACCESS_KEY, SECRET_KEY, SESSION_TOKEN, signature_problem
 
 URL = "http://127.0.0.1:9/stage/chat"
@@ -78,3 +88,52 @@ def test_given_a_request_signed_for_another_region_then_the_verifier_names_it() 
     )
 
     assert problem is not None and "us-east-1" in problem
+
+
+def plan_with(*names: str) -> SimpleNamespace:
+    """The parts of a ``StagePlan`` the knowledge-base checks read."""
+    return SimpleNamespace(name="stage-a", knowledge_bases=[SimpleNamespace(name=n) for n in names])
+
+
+def test_given_kb_with_the_chat_route_then_it_is_refused_not_dropped() -> None:
+    with pytest.raises(
+        ClientProblem, match=r"KB='docs' applies to ROUTE=/rag .* or ROUTE=/retrieve"
+    ):
+        request_body("chat", None, "hi", "docs")
+
+
+def test_given_kb_beside_a_body_then_it_is_refused_not_dropped() -> None:
+    with pytest.raises(ClientProblem, match="KB='docs' is not used with BODY"):
+        request_body("rag", '{"knowledge_base": "x", "question": "q"}', None, "docs")
+
+
+@pytest.mark.parametrize("route", ["rag", "retrieve"])
+def test_given_a_stage_without_knowledge_bases_then_a_knowledge_route_is_refused(
+    route: str,
+) -> None:
+    with pytest.raises(
+        ClientProblem, match=f"stage 'stage-a' has no knowledge_bases, so POST /{route}"
+    ):
+        checked_request(plan_with(), route, None, "q", "docs")
+
+
+def test_given_an_unknown_kb_then_the_stage_and_its_knowledge_bases_are_named() -> None:
+    with pytest.raises(ClientProblem) as raised:
+        checked_request(plan_with("docs", "faq"), "rag", None, "q", "nope")
+    assert str(raised.value) == (
+        "KB='nope' is not a knowledge base of stage 'stage-a'; its knowledge bases: docs, faq"
+    )
+
+
+def test_given_no_kb_then_the_message_lists_the_stage_knowledge_bases() -> None:
+    with pytest.raises(ClientProblem, match=r"KB=<name> .*stage 'stage-a' has: docs, faq"):
+        checked_request(plan_with("docs", "faq"), "retrieve", None, "q", None)
+
+
+def test_given_a_known_kb_then_the_request_names_it() -> None:
+    request = checked_request(plan_with("docs"), "retrieve", None, "q", "docs")
+    assert request == {"knowledge_base": "docs", "query": "q"}
+
+
+def test_given_the_chat_route_then_a_stage_without_knowledge_bases_is_fine() -> None:
+    assert checked_request(plan_with(), "chat", None, "hi", None)["messages"]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from stacks.tools.preflight import PreflightError, cli_profile, credential_source, main
+from stacks.tools.preflight import PreflightError, cli_profile, credential_source, forced, main
 
 
 @pytest.fixture
@@ -52,3 +52,27 @@ def test_a_failed_destroy_says_how_to_confirm_in_a_script(
 ) -> None:
     assert main(["--stage", "dev", "--command", "make destroy", "--cli-failed"]) == 1
     assert "CDK_FLAGS=--force" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags", ["--force", "-f", "--profile ops --force", "--force=true"])
+def test_given_a_forced_destroy_when_the_cli_fails_then_no_terminal_hint_is_printed(
+    flags: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given CDK_FLAGS that confirm the destroy: the CLI asked nothing, so a TTY was not the cause
+    # (as the Makefile passes them: --cdk-flags="$(CDK_FLAGS)")
+    status = main(
+        ["--stage", "s", "--command", "make destroy", f"--cdk-flags={flags}", "--cli-failed"]
+    )
+
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "the CDK CLI failed" in err
+    assert "TTY" not in err and "CDK_FLAGS=--force" not in err
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [("", False), ("--profile ops", False), ("--force=false", False), ("--force", True)],
+)
+def test_forced_reads_the_force_flag_only(flags: str, expected: bool) -> None:
+    assert forced(flags) is expected
