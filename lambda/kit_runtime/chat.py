@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from kit_runtime import errors
+from kit_runtime import errors, options
 from kit_runtime.bedrock import bedrock_errors, invoke
 from kit_runtime.budget import Deadline
 from kit_runtime.contracts.catalog import ModelFacts, RuntimeCatalog, TokenPrices
@@ -220,8 +220,11 @@ class ChatService:
             )
         return requested
 
-    def converse_arguments(self, request: ChatRequest, model_id: str) -> dict[str, Any]:
-        """The Converse call: the application profile, the guardrail, maxTokens always set."""
+    def converse_arguments(
+        self, request: ChatRequest, model_id: str, tier: str | None = None
+    ) -> dict[str, Any]:
+        """The Converse call: the application profile, the guardrail, maxTokens always set,
+        and the per-model options (:mod:`kit_runtime.options`) where the model supports them."""
         inference: dict[str, Any] = {"maxTokens": self.max_tokens(request, model_id)}
         if request.temperature is not None:
             inference["temperature"] = request.temperature
@@ -231,7 +234,31 @@ class ChatService:
             inference["stopSequences"] = list(request.stop_sequences)
         messages = [{"role": m.role, "content": converse_blocks(m)} for m in request.messages]
         system = [{"text": request.system}] if request.system else None
-        return self.call_arguments(model_id, messages, inference=inference, system=system)
+        arguments = self.call_arguments(model_id, messages, inference=inference, system=system)
+        return self.with_options(
+            arguments, model_id, tier, latency=request.latency, service_tier=request.service_tier
+        )
+
+    def with_options(
+        self,
+        arguments: dict[str, Any],
+        model_id: str,
+        tier: str | None,
+        *,
+        latency: str | None = None,
+        service_tier: str | None = None,
+    ) -> dict[str, Any]:
+        """``arguments`` plus latency, service tier and cache points where ``model_id`` has them."""
+        facts = self.facts(model_id)
+        chosen = options.choose(
+            self.settings, facts, model_id, tier, latency=latency, service_tier=service_tier
+        )
+        return options.apply(
+            arguments,
+            chosen,
+            caching=facts.prompt_caching,
+            config=self.settings.prompt_caching,
+        )
 
     def call_arguments(
         self,
@@ -268,7 +295,7 @@ class ChatService:
         model_id, tier = self.route(request)
         self.check_content(request, model_id)
         return self.converse(
-            model_id, tier, self.converse_arguments(request, model_id), deadline=deadline
+            model_id, tier, self.converse_arguments(request, model_id, tier), deadline=deadline
         )
 
     def converse(
@@ -297,6 +324,7 @@ class ChatService:
             stop_reason=result.get("stopReason", ""),
             usage=result.get("usage", {}),
             latency_ms=result.get("metrics", {}).get("latencyMs"),
+            arguments=arguments,
         )
 
     def stream(
@@ -312,9 +340,10 @@ class ChatService:
         self.check_limits(request)
         model_id, tier = self.route(request)
         self.check_content(request, model_id)
+        arguments = self.converse_arguments(request, model_id, tier)
         opened = invoke(
             self.client.converse_stream,
-            self.converse_arguments(request, model_id),
+            arguments,
             deadline=deadline or self.deadline(),
             budget=self.settings.budget,
             sleep=self._sleep,
@@ -340,6 +369,7 @@ class ChatService:
             stop_reason=stop_reason,
             usage=usage,
             latency_ms=latency,
+            arguments=arguments,
         )
 
     def _response(
@@ -351,9 +381,13 @@ class ChatService:
         stop_reason: str,
         usage: dict[str, Any],
         latency_ms: int | None,
+        arguments: dict[str, Any] | None = None,
     ) -> ChatResponse:
         input_tokens = int(usage.get("inputTokens", 0))
         output_tokens = int(usage.get("outputTokens", 0))
+        cache_read = int(usage.get("cacheReadInputTokens", 0))
+        cache_write = int(usage.get("cacheWriteInputTokens", 0))
+        chosen = options.sent(arguments)
         return ChatResponse(
             text=text,
             stop_reason=stop_reason,
@@ -362,9 +396,22 @@ class ChatService:
             usage=Usage(
                 input_tokens=input_tokens,
                 output_tokens=output_tokens,
-                total_tokens=int(usage.get("totalTokens", input_tokens + output_tokens)),
+                total_tokens=int(
+                    usage.get("totalTokens", input_tokens + output_tokens + cache_read + cache_write)
+                ),
+                cache_read_input_tokens=cache_read,
+                cache_write_input_tokens=cache_write,
             ),
-            cost=request_cost(self.prices(model_id), input_tokens, output_tokens),
+            cost=request_cost(
+                self.prices(model_id),
+                input_tokens,
+                output_tokens,
+                cache_read_tokens=cache_read,
+                cache_write_tokens=cache_write,
+                tier=options.tier_pricing(self.facts(model_id), chosen.service_tier),
+            ),
             guardrail_intervened=stop_reason == "guardrail_intervened",
             latency_ms=latency_ms,
+            latency=chosen.latency,  # type: ignore[arg-type]
+            service_tier=chosen.service_tier,
         )

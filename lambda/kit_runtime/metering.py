@@ -9,19 +9,46 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from kit_runtime.contracts.catalog import TokenPrices
+from kit_runtime.contracts.catalog import TierPricing, TokenPrices
 from kit_runtime.contracts.chat_api import ChatResponse, Cost
 from kit_runtime.observability import logger, metrics
 
 
-def request_cost(prices: TokenPrices, input_tokens: int, output_tokens: int) -> Cost:
-    """Token cost at the catalog's on-demand prices (USD per million tokens)."""
-    input_usd = input_tokens * prices.input_per_mtok / 1_000_000
-    output_usd = output_tokens * prices.output_per_mtok / 1_000_000
+def request_cost(
+    prices: TokenPrices,
+    input_tokens: int,
+    output_tokens: int,
+    *,
+    cache_read_tokens: int = 0,
+    cache_write_tokens: int = 0,
+    tier: TierPricing | None = None,
+) -> Cost:
+    """Token cost at the catalog's on-demand prices (USD per million tokens).
+
+    Cache reads and writes (Converse ``cacheReadInputTokens`` / ``cacheWriteInputTokens``,
+    counted apart from ``inputTokens``) are priced at the catalog's cache prices. A model
+    without a cache-write price (Nova: no write premium) has its writes priced as plain input,
+    and one without a cache-read price its reads: the estimate errs high, never low. A service ``tier`` multiplies input (cache
+    tokens included) and output prices.
+    """
+    in_rate = tier.input_multiplier if tier is not None else 1.0
+    out_rate = tier.output_multiplier if tier is not None else 1.0
+    read_price = prices.cache_read_per_mtok
+    if read_price is None:
+        read_price = prices.input_per_mtok
+    input_usd = input_tokens * prices.input_per_mtok * in_rate / 1_000_000
+    output_usd = output_tokens * prices.output_per_mtok * out_rate / 1_000_000
+    read_usd = cache_read_tokens * read_price * in_rate / 1_000_000
+    write_price = prices.cache_write_per_mtok
+    if write_price is None:
+        write_price = prices.input_per_mtok
+    write_usd = cache_write_tokens * write_price * in_rate / 1_000_000
     return Cost(
         input_usd=round(input_usd, 8),
         output_usd=round(output_usd, 8),
-        total_usd=round(input_usd + output_usd, 8),
+        cache_read_usd=round(read_usd, 8),
+        cache_write_usd=round(write_usd, 8),
+        total_usd=round(input_usd + output_usd + read_usd + write_usd, 8),
     )
 
 
@@ -56,6 +83,14 @@ def record_answer(
         unit=MetricUnit.Count,
         value=round(response.cost.total_usd * 1_000_000, 2),
     )
+    usage = response.usage
+    if usage.cache_read_input_tokens or usage.cache_write_input_tokens:
+        metrics.add_metric(
+            name="CacheReadTokens", unit=MetricUnit.Count, value=usage.cache_read_input_tokens
+        )
+        metrics.add_metric(
+            name="CacheWriteTokens", unit=MetricUnit.Count, value=usage.cache_write_input_tokens
+        )
     if response.guardrail_intervened:
         metrics.add_metric(name="GuardrailInterventions", unit=MetricUnit.Count, value=1)
     private: dict[str, Any] = {}
@@ -70,6 +105,10 @@ def record_answer(
             "stop_reason": response.stop_reason,
             "input_tokens": response.usage.input_tokens,
             "output_tokens": response.usage.output_tokens,
+            "cache_read_tokens": response.usage.cache_read_input_tokens,
+            "cache_write_tokens": response.usage.cache_write_input_tokens,
+            "latency": response.latency,
+            "service_tier": response.service_tier,
             "cost_usd": response.cost.total_usd,
             "latency_ms": response.latency_ms,
             **private,

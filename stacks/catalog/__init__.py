@@ -65,10 +65,46 @@ class Prices(_Strict):
         return self
 
 
+CacheField = Literal["system", "messages", "tools"]
+CacheTtl = Literal["5m", "1h"]
+"""Converse ``CacheTTL`` values (botocore bedrock-runtime 2023-09-30, ``CachePointBlock.ttl``,
+checked 2026-12-01)."""
+ServiceTierName = Literal["priority", "flex"]
+"""The on-demand Converse ``ServiceTierType`` values besides ``default`` that a model may offer
+(``reserved`` needs a reservation through an AWS account team, so the kit does not offer it)."""
+
+
 class PromptCaching(_Strict):
-    """Prompt caching support: the minimum tokens a cache checkpoint must cover."""
+    """Prompt caching support: the minimum tokens a cache checkpoint must cover, the request
+    fields a checkpoint may follow, and the cache lifetimes offered."""
 
     min_tokens_per_cache_point: int = Field(gt=0)
+    fields: tuple[CacheField, ...] = ("system", "messages")
+    """Where a ``cachePoint`` may go (Nova: system and messages; Claude: tools too)."""
+    ttls: tuple[CacheTtl, ...] = ("5m",)
+    """Cache lifetimes the model accepts; the first is Bedrock's default (no ``ttl`` sent)."""
+
+    @model_validator(mode="after")
+    def _check(self) -> PromptCaching:
+        if not self.fields:
+            raise ValueError("fields: list at least one of system, messages, tools")
+        if not self.ttls or self.ttls[0] != "5m":
+            raise ValueError("ttls: start with '5m' (Bedrock's default lifetime)")
+        return self
+
+
+class ServiceTierSpec(_Strict):
+    """A service tier a model offers, priced as multipliers of its standard prices."""
+
+    input_multiplier: float = Field(gt=0)
+    output_multiplier: float = Field(gt=0)
+    checked: date
+    source: str = Field(pattern=r"^https://\S+$")
+
+    @model_validator(mode="after")
+    def _check_date(self) -> ServiceTierSpec:
+        _not_in_future(self.checked, "checked")
+        return self
 
 
 class InferenceProfileSpec(_Strict):
@@ -159,6 +195,10 @@ class ModelSpec(_Strict):
     guardrails: bool
     prompt_caching: PromptCaching | None = None
     latency_optimized_regions: tuple[str, ...] = ()
+    """Source regions from which ``performanceConfig.latency = optimized`` is served."""
+    service_tiers: dict[ServiceTierName, ServiceTierSpec] = {}
+    """Service tiers offered besides the standard one, with their price multipliers; only
+    tiers whose price is known are listed (the kit never sends an unpriced tier)."""
     max_output_tokens: int | None = Field(default=None, gt=0)
     """Per-request output cap of a chat model."""
     embedding_dimensions: tuple[int, ...] = ()

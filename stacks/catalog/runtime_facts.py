@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from kit_runtime.contracts.catalog import ModelFacts, RuntimeCatalog, TokenPrices
-from stacks.catalog import Catalog, Prices
+from kit_runtime.contracts.catalog import (
+    CachingFacts,
+    ModelFacts,
+    RuntimeCatalog,
+    TierPricing,
+    TokenPrices,
+)
+from stacks.catalog import Catalog, ModelSpec, Prices
 
 
 def _prices(prices: Prices) -> TokenPrices:
@@ -12,6 +18,17 @@ def _prices(prices: Prices) -> TokenPrices:
         output_per_mtok=prices.output_per_mtok,
         cache_read_per_mtok=prices.cache_read_per_mtok,
         cache_write_per_mtok=prices.cache_write_per_mtok,
+    )
+
+
+def _caching(spec: ModelSpec) -> CachingFacts | None:
+    caching = spec.prompt_caching
+    if caching is None:
+        return None
+    return CachingFacts(
+        min_tokens_per_cache_point=caching.min_tokens_per_cache_point,
+        fields=tuple(caching.fields),
+        ttls=tuple(caching.ttls),
     )
 
 
@@ -28,6 +45,14 @@ def runtime_catalog(catalog: Catalog) -> RuntimeCatalog:
                 input_modalities=tuple(spec.input_modalities),
                 prices=_prices(spec.prices),
                 global_prices=_prices(spec.global_prices) if spec.global_prices else None,
+                prompt_caching=_caching(spec),
+                service_tiers={
+                    name: TierPricing(
+                        input_multiplier=tier.input_multiplier,
+                        output_multiplier=tier.output_multiplier,
+                    )
+                    for name, tier in spec.service_tiers.items()
+                },
             )
             for spec in catalog.models.values()
         }

@@ -22,6 +22,22 @@ class TokenPrices(Contract):
     cache_write_per_mtok: float | None = Field(default=None, ge=0)
 
 
+class CachingFacts(Contract):
+    """A model's prompt caching: the minimum tokens per checkpoint, where checkpoints may go,
+    and the cache lifetimes it accepts (the first is Bedrock's default)."""
+
+    min_tokens_per_cache_point: int = Field(gt=0)
+    fields: tuple[str, ...]
+    ttls: tuple[str, ...]
+
+
+class TierPricing(Contract):
+    """A service tier's price as multipliers of the model's standard prices."""
+
+    input_multiplier: float = Field(gt=0)
+    output_multiplier: float = Field(gt=0)
+
+
 class ModelFacts(Contract):
     """What the runtime must know about one catalog model."""
 
@@ -35,6 +51,10 @@ class ModelFacts(Contract):
     """In-region and geographic-profile prices."""
     global_prices: TokenPrices | None = None
     """Prices through the ``global`` profile, where they differ."""
+    prompt_caching: CachingFacts | None = None
+    """``None``: the model has no prompt caching (a ``cachePoint`` is never sent to it)."""
+    service_tiers: dict[str, TierPricing] = {}
+    """Service tiers offered besides the standard one (``priority``, ``flex``), with prices."""
 
     def prices_for(self, profile: str | None) -> TokenPrices:
         """The price list that applies when invoking through ``profile``."""

@@ -7,6 +7,8 @@ runtime parses it, so the two can never disagree on a field.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from kit_runtime.contracts.common import Contract, Tier
@@ -63,6 +65,27 @@ class TimeBudget(Contract):
     backoff_max_ms: int = Field(ge=0)
 
 
+Latency = Literal["standard", "optimized"]
+"""Converse ``PerformanceConfigLatency`` (botocore bedrock-runtime 2023-09-30, 2026-12-01)."""
+ServiceTier = Literal["default", "priority", "flex"]
+"""Converse ``ServiceTierType`` values the kit offers (``reserved`` needs an AWS reservation)."""
+
+
+class CallOptions(Contract):
+    """Per-tier Converse options, checked at synth against the tier's model."""
+
+    latency: Latency = "standard"
+    service_tier: ServiceTier = "default"
+
+
+class CachingSettings(Contract):
+    """Prompt caching: cache points after the system prompt and tools where the model caches
+    and the prefix reaches its minimum; ``ttl`` ``None`` sends Bedrock's default lifetime."""
+
+    enabled: bool = True
+    ttl: str | None = None
+
+
 class ChatSettings(Contract):
     """Everything the chat runtime knows about its stage."""
 
@@ -76,3 +99,7 @@ class ChatSettings(Contract):
     log_prompts: bool = False
     limits: RequestLimits
     budget: TimeBudget
+    tier_options: dict[Tier, CallOptions] = {}
+    latency_optimized_models: tuple[str, ...] = ()
+    """Enabled models served latency-optimized from the stage's region (catalog + region)."""
+    prompt_caching: CachingSettings = CachingSettings()

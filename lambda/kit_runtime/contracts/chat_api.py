@@ -155,6 +155,12 @@ class ChatRequest(ApiModel):
     temperature: float | None = Field(default=None, ge=0, le=1)
     top_p: float | None = Field(default=None, ge=0, le=1)
     stop_sequences: list[Annotated[str, Field(min_length=1)]] | None = None
+    latency: Literal["standard", "optimized"] | None = None
+    """``optimized``: latency-optimized inference, refused (400) for a model without it;
+    ``None``: the tier's option (``tier_options``), else standard."""
+    service_tier: Literal["default", "priority", "flex"] | None = None
+    """Converse ``serviceTier``, refused (400) for a model that does not offer it; ``None``:
+    the tier's option, else the standard tier."""
 
     @field_validator("messages")
     @classmethod
@@ -177,11 +183,13 @@ class ChatRequest(ApiModel):
 
 
 class Usage(BaseModel):
-    """Tokens Bedrock reported for the answer."""
+    """Tokens Bedrock reported for the answer (``input_tokens`` excludes cached tokens)."""
 
     input_tokens: int
     output_tokens: int
     total_tokens: int
+    cache_read_input_tokens: int = 0
+    cache_write_input_tokens: int = 0
 
 
 class Cost(BaseModel):
@@ -190,6 +198,8 @@ class Cost(BaseModel):
     input_usd: float
     output_usd: float
     total_usd: float
+    cache_read_usd: float = 0.0
+    cache_write_usd: float = 0.0
     currency: Literal["USD"] = "USD"
 
 
@@ -204,6 +214,10 @@ class ChatResponse(BaseModel):
     cost: Cost
     guardrail_intervened: bool
     latency_ms: int | None = None
+    latency: Literal["standard", "optimized"] = "standard"
+    """The latency mode requested of Bedrock."""
+    service_tier: str = "default"
+    """The service tier requested of Bedrock (priced in ``cost``)."""
 
 
 _UNION_TAGS = {"content": ("str", "list"), "list": ("text", "image")}

@@ -35,7 +35,13 @@ def test_chat_by_tier_invokes_profile_with_guardrail_and_reports_cost(chat_api: 
     assert got.status == 200
     assert got.body["text"] == "Hi! How can I help?"
     assert got.body["model"] == model_id and got.body["tier"] == "fast"
-    assert got.body["usage"] == {"input_tokens": 1200, "output_tokens": 340, "total_tokens": 1540}
+    assert got.body["usage"] == {
+        "input_tokens": 1200,
+        "output_tokens": 340,
+        "total_tokens": 1540,
+        "cache_read_input_tokens": 0,
+        "cache_write_input_tokens": 0,
+    }
     assert got.body["cost"]["total_usd"] == pytest.approx(expected_cost(model_id, 1200, 340))
     assert got.body["guardrail_intervened"] is False
     # And Bedrock saw the application profile, the pinned guardrail and maxTokens
