@@ -2,7 +2,7 @@
 
 Each option is sent only to a model whose catalog facts (and, for latency, the stage's region)
 say it is supported, because Bedrock answers ``ValidationException`` to an unsupported field.
-A request that asks for an option its model lacks gets a 400 naming the models that have it; a
+A request that asks for an option its model lacks gets a 422 (invalid_request) naming the models that have it; a
 tier option (checked at synth against the tier's model) is dropped for a model that lacks it.
 
 Field shapes are those of botocore's ``bedrock-runtime`` 2023-09-30 ``ConverseRequest``

@@ -11,6 +11,7 @@ from kit_runtime.contracts.chat_api import ChatRequest
 from stacks.api.endpoint import ApiEndpoint
 from stacks.api.rest_api import KitRestApi
 from stacks.config import StagePlan
+from stacks.config.options import runtime_options
 from stacks.core.bedrock_iam import bedrock_invoke_statements
 from stacks.core.references import GuardrailHandle, ProfileHandles
 
@@ -24,6 +25,13 @@ def chat_settings(
 ) -> ChatSettings:
     """The chat function's settings: stage facts only (catalog facts ship in the asset)."""
     config = plan.config
+    tier_options, latency_optimized, caching = runtime_options(
+        region=plan.region,
+        tier_options=config.tier_options,
+        caching=config.prompt_caching,
+        enabled_ids=[m.id for m in plan.chat_models],
+        catalog=plan.catalog,
+    )
     return ChatSettings(
         stage=plan.name,
         models={
@@ -38,6 +46,9 @@ def chat_settings(
         log_prompts=config.runtime.log_prompts,
         limits=plan.request_limits(),
         budget=plan.time_budget(),
+        tier_options=tier_options,
+        latency_optimized_models=latency_optimized,
+        prompt_caching=caching,
     )
 
 

@@ -46,6 +46,7 @@ def runtime_catalog(catalog: Catalog) -> RuntimeCatalog:
                 prices=_prices(spec.prices),
                 global_prices=_prices(spec.global_prices) if spec.global_prices else None,
                 prompt_caching=_caching(spec),
+                latency_optimized_regions=tuple(spec.latency_optimized_regions),
                 service_tiers={
                     name: TierPricing(
                         input_multiplier=tier.input_multiplier,

@@ -18,6 +18,7 @@ from stacks.config.guardrails import GuardrailConfig, guardrail_problems
 from stacks.config.knowledge import KnowledgeBases, knowledge_problems
 from stacks.config.model_access import ModelAccess, model_access_problems
 from stacks.config.models import ModelRef, Tiers, model_problems, region_problems
+from stacks.config.options import PromptCachingConfig, TierOptions, options_problems
 from stacks.config.project import FALLBACK_STAGE, chosen_stage
 from stacks.config.runtime import MOVED_KEYS, RuntimeConfig, runtime_problems
 
@@ -74,6 +75,9 @@ class StageConfig(Strict):
     models: tuple[ModelRef, ...] = Field(min_length=1)
     tiers: Tiers
     default_tier: Tier = "balanced"
+    tier_options: dict[Tier, TierOptions] = {}
+    """Per-tier Converse options (latency, service tier), apart from ``tiers``."""
+    prompt_caching: PromptCachingConfig = PromptCachingConfig()
     model_access: ModelAccess = ModelAccess()
     guardrail: GuardrailConfig = GuardrailConfig()
     knowledge_bases: KnowledgeBases = ()
@@ -176,6 +180,15 @@ def semantic_problems(
         catalog=catalog,
         today=today,
         warnings=warnings if warnings is not None else [],
+    )
+    problems += options_problems(
+        prefix,
+        region=stage.region,
+        tiers=dict(stage.tiers.items()),
+        tier_options=stage.tier_options,
+        caching=stage.prompt_caching,
+        enabled_ids=[ref.id for ref in stage.models],
+        catalog=catalog,
     )
     problems += api_problems(prefix, stage.api)
     problems += runtime_problems(prefix, stage.runtime, stage.api.integration_timeout_seconds)

@@ -46,6 +46,7 @@ __all__ = [
     "Chunk",
     "STREAM_EXCEPTION_TYPES",
     "FakeBedrock",
+    "ModelRules",
     "RecordedRequest",
     "Reply",
     "count_words",
@@ -118,6 +119,8 @@ class Reply:
     chunk_words: int = 2
     delay_s: float = 0.0
     times: int = 1
+    cache_read_tokens: int | None = None
+    cache_write_tokens: int | None = None
 
     # ----------------------------------------------------------------- successes
     @classmethod
@@ -133,11 +136,15 @@ class Reply:
         chunk_words: int = 2,
         delay_s: float = 0.0,
         times: int = 1,
+        cache_read_tokens: int | None = None,
+        cache_write_tokens: int | None = None,
     ) -> Reply:
         """A successful assistant answer (Converse JSON or a full ConverseStream sequence).
 
         For streams the text is split into ``contentBlockDelta`` events of ``chunk_words``
         words each. ``delay_s`` (default 0) sleeps before answering / between stream events.
+        ``cache_read_tokens`` / ``cache_write_tokens`` add ``cacheReadInputTokens`` /
+        ``cacheWriteInputTokens`` to the usage (counted apart from ``inputTokens``).
         """
         return cls(
             kind="text",
@@ -150,6 +157,8 @@ class Reply:
             chunk_words=max(1, chunk_words),
             delay_s=delay_s,
             times=times,
+            cache_read_tokens=cache_read_tokens,
+            cache_write_tokens=cache_write_tokens,
         )
 
     @classmethod
@@ -270,6 +279,58 @@ class Reply:
         )
 
 
+@dataclass(frozen=True)
+class ModelRules:
+    """The per-model options one invoke target accepts, as Bedrock validates them.
+
+    Build them from the catalog (``tests.support.model_options.rules_for``); a target without
+    rules accepts every option (the fake's behaviour before rules existed).
+    """
+
+    cache_fields: tuple[str, ...] = ()
+    """Fields a ``cachePoint`` may follow; empty: the model has no prompt caching."""
+    cache_ttls: tuple[str, ...] = ()
+    latency_optimized: bool = False
+    service_tiers: tuple[str, ...] = ()
+    """Service tiers besides ``default``."""
+
+
+def _cache_points(blocks: Any) -> list[dict]:
+    if not isinstance(blocks, list):
+        return []
+    return [b["cachePoint"] for b in blocks if isinstance(b, dict) and "cachePoint" in b]
+
+
+def _rules_problem(rules: ModelRules, body: dict) -> str | None:
+    """Bedrock's ValidationException text for an option ``rules`` does not allow (or None)."""
+    latency = (body.get("performanceConfig") or {}).get("latency", "standard")
+    if latency == "optimized" and not rules.latency_optimized:
+        return "The provided model doesn't support latency-optimized inference."
+    tier = (body.get("serviceTier") or {}).get("type", "default")
+    if tier != "default" and tier not in rules.service_tiers:
+        return f"The provided model doesn't support service tier {tier}."
+    places = {
+        "system": _cache_points(body.get("system")),
+        "tools": _cache_points((body.get("toolConfig") or {}).get("tools")),
+        "messages": [
+            p for m in body.get("messages") or [] for p in _cache_points(m.get("content"))
+        ],
+    }
+    for place, points in places.items():
+        if not points:
+            continue
+        if not rules.cache_fields:
+            return "You invoked an unsupported model or your request did not allow prompt caching."
+        if place not in rules.cache_fields:
+            return f"Prompt caching is not supported for {place} with the provided model."
+        for point in points:
+            if point.get("type") != "default":
+                return "cachePoint.type: must be default."
+            if "ttl" in point and point["ttl"] not in rules.cache_ttls:
+                return f"The provided model doesn't support cache TTL {point['ttl']}."
+    return None
+
+
 @dataclass
 class RecordedRequest:
     operation: str  # "Converse" | "ConverseStream" | "Retrieve"
@@ -317,6 +378,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         fake = self.server.fake
         problem = _validate(body)
+        rules = fake._rules_for(unquote(match.group(1)))
+        if problem is None and rules is not None:
+            problem = _rules_problem(rules, body)
         if problem:
             self._send_error(400, "ValidationException", problem)
             return
@@ -479,7 +543,15 @@ def _usage(reply: Reply, body: dict) -> dict[str, int]:
     if inp is None:
         inp = FakeBedrock.count_input_tokens(body)
     out = reply.output_tokens if reply.output_tokens is not None else count_words(reply.output_text)
-    return {"inputTokens": inp, "outputTokens": out, "totalTokens": inp + out}
+    usage = {"inputTokens": inp, "outputTokens": out, "totalTokens": inp + out}
+    for name, count in (
+        ("cacheReadInputTokens", reply.cache_read_tokens),
+        ("cacheWriteInputTokens", reply.cache_write_tokens),
+    ):
+        if count is not None:
+            usage[name] = count
+            usage["totalTokens"] += count
+    return usage
 
 
 def _latency(reply: Reply, started: float) -> int:
@@ -511,6 +583,7 @@ class FakeBedrock:
         self._queue: collections.deque[list] = collections.deque()  # [reply, remaining]
         self._retrieve_queue: collections.deque[list] = collections.deque()
         self._corpora: dict[str, list[Chunk]] = {}
+        self._rules: dict[str, ModelRules] = {}
         self._requests: list[RecordedRequest] = []
         self._connections: dict[socket.socket, threading.Thread] = {}
         self._server: _Server | None = None
@@ -589,12 +662,20 @@ class FakeBedrock:
                     self._retrieve_queue.append([reply, reply.times])
         return self
 
+    def set_rules(self, rules: dict[str, ModelRules]) -> FakeBedrock:
+        """Validate per-model options per invoke target (model id or profile ARN), replacing
+        any rules set before; an empty dict turns validation off."""
+        with self._lock:
+            self._rules = dict(rules)
+        return self
+
     def reset(self) -> None:
         """Forget recorded requests, pending replies and knowledge bases."""
         with self._lock:
             self._queue.clear()
             self._retrieve_queue.clear()
             self._corpora.clear()
+            self._rules.clear()
             self._requests.clear()
 
     @property
@@ -659,6 +740,10 @@ class FakeBedrock:
             if entry[1] <= 0:
                 self._retrieve_queue.popleft()
             return entry[0]
+
+    def _rules_for(self, target: str) -> ModelRules | None:
+        with self._lock:
+            return self._rules.get(target)
 
     def _corpus(self, knowledge_base_id: str) -> list[Chunk] | None:
         with self._lock:

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.fakes import FakeBedrock
-from tests.support.chat_api import Api, make_service, make_settings
+from tests.support.chat_api import Api, catalog, make_service, make_settings
+from tests.support.model_options import rules_for
 
 
 @pytest.fixture(scope="session")
@@ -23,6 +24,9 @@ def chat_api(bedrock_server: FakeBedrock) -> Iterator[Api]:
 
     bedrock_server.reset()
     settings = make_settings()
+    # Bedrock's per-model option checks, from the catalog: a test catches the kit sending an
+    # option (performanceConfig, serviceTier, cachePoint) to a model that rejects it.
+    bedrock_server.set_rules(rules_for(settings, catalog()))
     use_service(make_service(bedrock_server, settings))
     yield Api(bedrock_server, settings)
     use_service(None)

@@ -270,5 +270,8 @@ class Api:
         """Serve with other settings (same local server)."""
         from handlers.chat import use_service
 
+        from tests.support.model_options import rules_for
+
         self.settings = settings
+        self.server.set_rules(rules_for(settings, catalog()))
         use_service(make_service(self.server, settings))

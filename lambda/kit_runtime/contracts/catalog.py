@@ -53,6 +53,8 @@ class ModelFacts(Contract):
     """Prices through the ``global`` profile, where they differ."""
     prompt_caching: CachingFacts | None = None
     """``None``: the model has no prompt caching (a ``cachePoint`` is never sent to it)."""
+    latency_optimized_regions: tuple[str, ...] = ()
+    """Source regions from which latency-optimized inference is served."""
     service_tiers: dict[str, TierPricing] = {}
     """Service tiers offered besides the standard one (``priority``, ``flex``), with prices."""
 

@@ -156,10 +156,10 @@ class ChatRequest(ApiModel):
     top_p: float | None = Field(default=None, ge=0, le=1)
     stop_sequences: list[Annotated[str, Field(min_length=1)]] | None = None
     latency: Literal["standard", "optimized"] | None = None
-    """``optimized``: latency-optimized inference, refused (400) for a model without it;
+    """``optimized``: latency-optimized inference, refused (422) for a model without it;
     ``None``: the tier's option (``tier_options``), else standard."""
     service_tier: Literal["default", "priority", "flex"] | None = None
-    """Converse ``serviceTier``, refused (400) for a model that does not offer it; ``None``:
+    """Converse ``serviceTier``, refused (422) for a model that does not offer it; ``None``:
     the tier's option, else the standard tier."""
 
     @field_validator("messages")
