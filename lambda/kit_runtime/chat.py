@@ -397,7 +397,9 @@ class ChatService:
                 input_tokens=input_tokens,
                 output_tokens=output_tokens,
                 total_tokens=int(
-                    usage.get("totalTokens", input_tokens + output_tokens + cache_read + cache_write)
+                    usage.get(
+                        "totalTokens", input_tokens + output_tokens + cache_read + cache_write
+                    )
                 ),
                 cache_read_input_tokens=cache_read,
                 cache_write_input_tokens=cache_write,

@@ -28,8 +28,8 @@ def request_cost(
     Cache reads and writes (Converse ``cacheReadInputTokens`` / ``cacheWriteInputTokens``,
     counted apart from ``inputTokens``) are priced at the catalog's cache prices. A model
     without a cache-write price (Nova: no write premium) has its writes priced as plain input,
-    and one without a cache-read price its reads: the estimate errs high, never low. A service ``tier`` multiplies input (cache
-    tokens included) and output prices.
+    and one without a cache-read price its reads: the estimate errs high, never low. A
+    service ``tier`` multiplies input (cache tokens included) and output prices.
     """
     in_rate = tier.input_multiplier if tier is not None else 1.0
     out_rate = tier.output_multiplier if tier is not None else 1.0

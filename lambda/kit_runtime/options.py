@@ -2,8 +2,9 @@
 
 Each option is sent only to a model whose catalog facts (and, for latency, the stage's region)
 say it is supported, because Bedrock answers ``ValidationException`` to an unsupported field.
-A request that asks for an option its model lacks gets a 422 (invalid_request) naming the models that have it; a
-tier option (checked at synth against the tier's model) is dropped for a model that lacks it.
+A request that asks for an option its model lacks gets a 422 (``invalid_request``) naming the
+models that have it; a tier option (checked at synth against the tier's model) is dropped for
+a model that lacks it.
 
 Field shapes are those of botocore's ``bedrock-runtime`` 2023-09-30 ``ConverseRequest``
 (checked 2026-12-01): ``performanceConfig: {latency: standard|optimized}``,
@@ -122,11 +123,13 @@ def add_cache_points(
     minimum = caching.min_tokens_per_cache_point
     placed = 0
     tool_config = arguments.get("toolConfig")
-    tools = tool_config.get("tools") if isinstance(tool_config, dict) else None
-    if tools and "tools" in caching.fields:
-        if estimate_tokens(json.dumps(tools, separators=(",", ":"))) >= minimum:
-            arguments["toolConfig"] = {**tool_config, "tools": [*tools, {"cachePoint": point}]}
-            placed += 1
+    if not isinstance(tool_config, dict):
+        tool_config = {}
+    tools = tool_config.get("tools")
+    tools_text = json.dumps(tools, separators=(",", ":")) if tools else ""
+    if tools and "tools" in caching.fields and estimate_tokens(tools_text) >= minimum:
+        arguments["toolConfig"] = {**tool_config, "tools": [*tools, {"cachePoint": point}]}
+        placed += 1
     system = arguments.get("system")
     if system and "system" in caching.fields:
         text = "".join(str(block.get("text", "")) for block in system)

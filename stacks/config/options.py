@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
-from kit_runtime.contracts.chat import CallOptions, CachingSettings
+from kit_runtime.contracts.chat import CachingSettings, CallOptions
 from kit_runtime.contracts.common import Tier
 from stacks.catalog import Catalog, ModelSpec
 from stacks.config.base import Strict
@@ -86,9 +86,7 @@ def options_problems(
             continue  # the tier's model is reported by the models checks
         key = f"{prefix}.tier_options.{tier}"
         if opts.latency == "optimized" and not latency_optimized(spec, region):
-            offering = sorted(
-                m.id for m in catalog.models.values() if latency_optimized(m, region)
-            )
+            offering = sorted(m.id for m in catalog.models.values() if latency_optimized(m, region))
             problems.append(
                 f"{key}.latency: 'optimized' is not offered for {spec.id!r} (tier {tier}) in "
                 f"region {region!r}; allowed: 'standard', or map the tier to a model that offers "

@@ -269,7 +269,6 @@ class Api:
     def use(self, settings: ChatSettings) -> None:
         """Serve with other settings (same local server)."""
         from handlers.chat import use_service
-
         from tests.support.model_options import rules_for
 
         self.settings = settings

@@ -6,6 +6,8 @@ the way Bedrock does, so an option sent to a model that lacks it fails the call.
 
 from __future__ import annotations
 
+from typing import Any
+
 import boto3
 import pytest
 from botocore.exceptions import ClientError
@@ -112,7 +114,7 @@ def test_the_server_refuses_options_a_model_lacks_like_bedrock(bedrock_server: F
         aws_secret_access_key="y",
     )
     messages = [{"role": "user", "content": [{"text": "hi"}]}]
-    refused = [
+    refused: list[dict[str, Any]] = [
         {"performanceConfig": {"latency": "optimized"}},
         {"serviceTier": {"type": "flex"}},
         {"system": [{"text": "sys"}, {"cachePoint": {"type": "default"}}]},

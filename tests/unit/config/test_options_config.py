@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import copy
+from functools import partial
 from typing import Any
 
 import pytest
 
-from stacks.catalog import load_catalog
+from stacks.catalog import ModelSpec, load_catalog
 from stacks.config import ConfigError, load_plan
 from stacks.config.options import runtime_options
 from tests.stages import basic_stage, pick_models
 
 CATALOG = load_catalog()
 NAME = "qa"
+
+
+def _is(model_id: str, spec: ModelSpec) -> bool:
+    return spec.id == model_id
 
 
 def context(stage: dict[str, Any]) -> dict[str, Any]:
@@ -84,7 +89,7 @@ def test_latency_optimized_where_offered_reaches_the_function_settings() -> None
         for region in spec.latency_optimized_regions
     )
     for region, model_id in candidates:
-        picked = pick_models(CATALOG, region, 1, where=lambda s, m=model_id: s.id == m)
+        picked = pick_models(CATALOG, region, 1, where=partial(_is, model_id))
         if picked:
             break
     else:
