@@ -51,7 +51,13 @@ def test_the_answer_cites_the_retrieved_passages_with_uri_excerpt_and_score(
     # And the model, usage and the catalog-priced cost, like /chat
     model_id = knowledge_api.rag_settings.chat.tiers["fast"]
     assert body["model"] == model_id and body["tier"] == "fast"
-    assert body["usage"] == {"input_tokens": 900, "output_tokens": 12, "total_tokens": 912}
+    assert body["usage"] == {
+        "input_tokens": 900,
+        "output_tokens": 12,
+        "total_tokens": 912,
+        "cache_read_input_tokens": 0,
+        "cache_write_input_tokens": 0,
+    }
     assert body["cost"]["total_usd"] == pytest.approx(priced(knowledge_api, model_id, 900, 12))
     assert body["guardrail_intervened"] is False and body["request_id"]
     # And Converse went through the model's profile with the pinned guardrail, passages first
