@@ -24,7 +24,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
 .PHONY: install config synth test test-unit lint typecheck format bench bootstrap diff deploy destroy \
-	preflight pipeline-bootstrap call smoke ingest docs-costs clean
+	preflight pipeline-bootstrap call smoke ingest docs-costs clean serve-local serve
 
 install: .venv/.installed node_modules/.installed
 
@@ -135,6 +135,20 @@ call: install
 
 smoke: install
 	@$(CLIENT) smoke
+
+# --- The API on localhost (stacks/tools/serve.py): POST /chat, /chat/stream, GET /models --------
+# make serve-local [STAGE=name] [PORT=8000]   the stage's config, models answered by the local
+#                                             Bedrock stand-in: no AWS account needed
+# make serve STAGE=dev [PROFILE=p] [PORT=8000]  real Bedrock with your credentials and the
+#                                             deployed stage's settings (profiles, guardrail)
+PORT ?= 8000
+serve-local: install
+	@$(CURDIR)/.venv/bin/python -m stacks.tools.serve --local --stage="$(STAGE)" --port="$(PORT)" \
+		--cdk-json=$(CDK_JSON)
+
+serve: install
+	@$(CURDIR)/.venv/bin/python -m stacks.tools.serve --stage="$(STAGE)" --port="$(PORT)" \
+		--cdk-json=$(CDK_JSON) --profile="$${PROFILE:-}"
 
 # --- Sync a knowledge base and follow the job to its end (stacks/tools/ingest.py) ---------------
 # make ingest KB=<name> STAGE=<stage> [PROFILE=p] [POLL=15]: POLL is the seconds between

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
+from itertools import chain
 from typing import Any
 
 from kit_runtime import errors, options
@@ -89,6 +91,26 @@ def converse_blocks(message: Message) -> list[dict[str, Any]]:
         else:
             blocks.append({"text": block.text})
     return blocks
+
+
+def open_until_first_delta(
+    converse_stream: Callable[..., dict[str, Any]], **arguments: Any
+) -> Iterator[dict[str, Any]]:
+    """Call ConverseStream and read its events up to the first text delta; every event.
+
+    The whole opening is one attempt of :func:`kit_runtime.bedrock.invoke`: an error event
+    before any text (botocore raises ``EventStreamError``, a ``ClientError`` whose code is the
+    event's exception type) is retried like the same refusal of an HTTP answer.
+    """
+    stream = converse_stream(**arguments)["stream"]
+    events = iter(stream)
+    head: list[dict[str, Any]] = []
+    for event in events:
+        head.append(event)
+        if "contentBlockDelta" in event:
+            break
+    rest: Iterable[dict[str, Any]] = events
+    return chain(head, rest)
 
 
 class ChatService:
@@ -332,17 +354,19 @@ class ChatService:
     ) -> Iterator[str | ChatResponse]:
         """Answer with ConverseStream: text deltas as they arrive, then the full response.
 
-        Opening the stream follows the same retries and time budget as :meth:`chat`. An error
-        before the first event raises before anything is yielded (the caller can still answer
-        with a status); an error mid-stream raises after the deltas so far, and is never
-        retried (the model already ran).
+        Opening the stream, up to its first text delta, follows the same retries and time
+        budget as :meth:`chat`: an error before the first delta (an HTTP error or an error
+        event of the stream, botocore's ``EventStreamError``) is retried like Converse's and
+        raises before anything is yielded, so the caller can still answer with a status. An
+        error after the first delta raises after the deltas so far and is never retried (the
+        caller has already shown them).
         """
         self.check_limits(request)
         model_id, tier = self.route(request)
         self.check_content(request, model_id)
         arguments = self.converse_arguments(request, model_id, tier)
-        opened = invoke(
-            self.client.converse_stream,
+        events = invoke(
+            partial(open_until_first_delta, self.client.converse_stream),
             arguments,
             deadline=deadline or self.deadline(),
             budget=self.settings.budget,
@@ -352,7 +376,7 @@ class ChatService:
         parts: list[str] = []
         stop_reason, usage, latency = "", {}, None
         with bedrock_errors():
-            for event in opened["stream"]:
+            for event in events:
                 if "contentBlockDelta" in event:
                     text = event["contentBlockDelta"]["delta"].get("text", "")
                     parts.append(text)

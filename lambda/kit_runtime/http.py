@@ -60,6 +60,19 @@ def read_json_body(event: APIGatewayProxyEvent, *, max_bytes: int) -> bytes:
             raise errors.InvalidJson("the request body is not valid base64") from None
     else:
         body = raw.encode("utf-8", "surrogatepass")
+    return checked_json_body(
+        body, content_type=event.headers.get("content-type"), max_bytes=max_bytes
+    )
+
+
+def checked_json_body(body: bytes, *, content_type: str | None, max_bytes: int) -> bytes:
+    """``body`` after the size and Content-Type checks (every route, REST or streaming).
+
+    Raises
+    ------
+    errors.RequestTooLarge, errors.UnsupportedMediaType, errors.InvalidJson
+        As :func:`read_json_body`.
+    """
     if len(body) > max_bytes:
         raise errors.RequestTooLarge(
             f"the request body is {len(body)} bytes, above max_body_bytes {max_bytes}",
@@ -67,7 +80,6 @@ def read_json_body(event: APIGatewayProxyEvent, *, max_bytes: int) -> bytes:
             allowed=max_bytes,
             value=len(body),
         )
-    content_type = event.headers.get("content-type")
     if not is_json_media_type(content_type):
         raise errors.UnsupportedMediaType(
             f"Content-Type {errors.clip(content_type)!r} is not supported; send {JSON_MEDIA_TYPE}"
@@ -121,6 +133,16 @@ def _problem(problem: Any, field_path: Callable[[tuple[int | str, ...]], str]) -
     return found
 
 
+def as_kit_error(error: Exception) -> errors.KitError:
+    """``error`` as the API answers it: a :class:`errors.KitError` as is, anything else as the
+    500 ``internal_error`` (its trace goes to the log, never to the caller)."""
+    if isinstance(error, errors.KitError):
+        logger.info("request refused", extra={"code": error.code, "status": error.status})
+        return error
+    logger.exception("unexpected error")
+    return errors.KitError("internal error; see the function log for the request id")
+
+
 def register_error_handlers(app: APIGatewayRestResolver, *, routes_hint: str) -> None:
     """Answer every error on ``app``'s routes as JSON, never with a trace.
 
@@ -143,15 +165,12 @@ def register_error_handlers(app: APIGatewayRestResolver, *, routes_hint: str) ->
 
     @app.exception_handler(errors.KitError)
     def _kit_error(error: errors.KitError) -> Response:
-        logger.info("request refused", extra={"code": error.code, "status": error.status})
-        return answer(error)
+        return answer(as_kit_error(error))
 
     @app.not_found
     def _not_found(_: Exception) -> Response:
         return answer(errors.NotFound(f"no such route; {routes_hint}"))
 
     @app.exception_handler(Exception)
-    def _unexpected(_: Exception) -> Response:
-        # The trace goes to the log, never to the caller.
-        logger.exception("unexpected error")
-        return answer(errors.KitError("internal error; see the function log for the request id"))
+    def _unexpected(error: Exception) -> Response:
+        return answer(as_kit_error(error))

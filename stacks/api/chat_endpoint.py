@@ -6,50 +6,19 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from kit_runtime.contracts.chat import ChatSettings, GuardrailRef, ModelRoute
 from kit_runtime.contracts.chat_api import ChatRequest
+from stacks.api.chat_settings import chat_settings
 from stacks.api.endpoint import ApiEndpoint
 from stacks.api.rest_api import KitRestApi
 from stacks.config import StagePlan
-from stacks.config.options import runtime_options
 from stacks.core.bedrock_iam import bedrock_invoke_statements
 from stacks.core.references import GuardrailHandle, ProfileHandles
+
+__all__ = ["ChatEndpoint", "chat_model_statements", "chat_settings"]
 
 HANDLER = "handlers.chat.handler"
 # Pinned: the chat log group keeps the id it was first deployed with.
 LOG_GROUP_LOGICAL_ID = "ChatLogs5E9385DA"
-
-
-def chat_settings(
-    plan: StagePlan, *, profiles: ProfileHandles, guardrail: GuardrailHandle
-) -> ChatSettings:
-    """The chat function's settings: stage facts only (catalog facts ship in the asset)."""
-    config = plan.config
-    tier_options, latency_optimized, caching = runtime_options(
-        region=plan.region,
-        tier_options=config.tier_options,
-        caching=config.prompt_caching,
-        enabled_ids=[m.id for m in plan.chat_models],
-        catalog=plan.catalog,
-    )
-    return ChatSettings(
-        stage=plan.name,
-        models={
-            m.id: ModelRoute(invoke_arn=profiles.arns[m.id], profile=m.profile)
-            for m in plan.chat_models
-        },
-        tiers=dict(config.tiers.items()),
-        default_tier=config.default_tier,
-        default_max_tokens=config.api.default_max_tokens,
-        max_tokens_limit=config.api.max_tokens_limit,
-        guardrail=GuardrailRef(arn=guardrail.arn, version=guardrail.version),
-        log_prompts=config.runtime.log_prompts,
-        limits=plan.request_limits(),
-        budget=plan.time_budget(),
-        tier_options=tier_options,
-        latency_optimized_models=latency_optimized,
-        prompt_caching=caching,
-    )
 
 
 def chat_model_statements(

@@ -79,11 +79,19 @@ class ApiEndpoint(Construct):
         for statement in statements:
             self.handler.role.add_to_policy(statement)
 
-    def _add_route(self, path: str, method: str, request: type[BaseModel] | None = None) -> None:
+    def _add_route(
+        self,
+        path: str,
+        method: str,
+        request: type[BaseModel] | None = None,
+        *,
+        stream: bool = False,
+    ) -> None:
         """Route ``method path`` to the function; API Gateway checks a JSON body against
-        ``request`` (its model is named after the contract class)."""
+        ``request`` (its model is named after the contract class); ``stream``: the answer is
+        streamed (see :meth:`KitRestApi.add_route`)."""
         if request is None:
-            self._api.add_route(path, method, self.handler.function)
+            self._api.add_route(path, method, self.handler.function, stream=stream)
             return
         self._api.add_route(
             path,
@@ -91,4 +99,5 @@ class ApiEndpoint(Construct):
             self.handler.function,
             request_schema=api_gateway_schema(request),
             model_name=request.__name__,
+            stream=stream,
         )

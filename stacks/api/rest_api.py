@@ -111,6 +111,7 @@ class KitRestApi(Construct):
         *,
         request_schema: dict[str, Any] | None = None,
         model_name: str | None = None,
+        stream: bool = False,
     ) -> apigw.Method:
         """Route ``method path`` to ``handler`` (Lambda proxy) with the stage's time budget.
 
@@ -120,30 +121,39 @@ class KitRestApi(Construct):
             e.g. ``/chat``; intermediate resources are created as needed.
         request_schema, model_name:
             A draft-4 JSON schema API Gateway checks ``application/json`` bodies against.
+        stream:
+            Response streaming: API Gateway invokes the function with
+            ``InvokeWithResponseStream`` and passes its answer on as it comes
+            (``ResponseTransferMode: STREAM``).
         """
         resource = self.api.root.resource_for_path(path)
         integration = apigw.LambdaIntegration(
             handler,
             proxy=True,
             timeout=Duration.seconds(self._plan.config.api.integration_timeout_seconds),
+            response_transfer_mode=apigw.ResponseTransferMode.STREAM if stream else None,
         )
         models: dict[str, apigw.IModel] = {}
         if request_schema is not None:
             name = model_name or "".join(p.capitalize() for p in path.split("/") if p) + "Request"
-            cfn = apigw.CfnModel(
-                self,
-                f"{name}Model",
-                rest_api_id=self.api.rest_api_id,
-                name=name,
-                content_type="application/json",
-                schema=json.loads(json.dumps(request_schema)),
-            )
-            models["application/json"] = apigw.Model.from_model_name(self, f"{name}Ref", name)
-            # A model referenced by name does not reach the deployment's hash: add the schema,
-            # so a changed schema gives a new deployment and the stage validates against it.
-            deployment = self.api.latest_deployment
-            assert deployment is not None  # RestApi deploys by default (deploy=True)
-            deployment.add_to_logical_id(request_schema)
+            # Routes sharing a request contract (POST /chat and /chat/stream) share its model.
+            cfn = self.node.try_find_child(f"{name}Model")
+            if cfn is None:
+                cfn = apigw.CfnModel(
+                    self,
+                    f"{name}Model",
+                    rest_api_id=self.api.rest_api_id,
+                    name=name,
+                    content_type="application/json",
+                    schema=json.loads(json.dumps(request_schema)),
+                )
+                apigw.Model.from_model_name(self, f"{name}Ref", name)
+                # A model referenced by name does not reach the deployment's hash: add the
+                # schema, so a changed schema gives a new deployment validating against it.
+                deployment = self.api.latest_deployment
+                assert deployment is not None  # RestApi deploys by default (deploy=True)
+                deployment.add_to_logical_id(request_schema)
+            models["application/json"] = self.node.find_child(f"{name}Ref")  # type: ignore[assignment]
             route = resource.add_method(
                 method,
                 integration,

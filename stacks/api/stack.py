@@ -9,6 +9,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from stacks.api.chat_endpoint import ChatEndpoint
+from stacks.api.chat_stream_endpoint import ChatStreamEndpoint
 from stacks.api.rag_endpoint import RagEndpoint
 from stacks.api.rest_api import KitRestApi
 from stacks.api.retrieve_endpoint import RetrieveEndpoint
@@ -47,6 +48,15 @@ class ApiStack(Stack):
             profiles=profiles,
             guardrail=guardrail,
         )
+        self.chat_stream = ChatStreamEndpoint(
+            self,
+            "ChatStream",
+            plan=plan,
+            code=code,
+            api=self.rest_api,
+            profiles=profiles,
+            guardrail=guardrail,
+        )
         self.rag: RagEndpoint | None = None
         self.retrieve: RetrieveEndpoint | None = None
         if knowledge is not None and knowledge.bases:
@@ -60,6 +70,7 @@ class ApiStack(Stack):
             description="The stage's API base URL (SigV4-signed, service execute-api)",
         )
         self._url_output("ChatUrl", "/chat", "POST a chat request here")
+        self._url_output("ChatStreamUrl", "/chat/stream", "POST a chat request to stream here")
 
     def _knowledge_endpoints(
         self,

@@ -59,6 +59,8 @@ class KitFunction(Construct):
         VPC placement; ``None`` runs outside a VPC.
     log_logical_id:
         Pins the logical id of the function's (retained) log group.
+    layers, environment:
+        Layers and further environment variables (the streaming function's web adapter).
 
     The role starts with only the permission to write its own log group; callers grant the
     rest where constructs are composed.
@@ -82,6 +84,8 @@ class KitFunction(Construct):
         reserved_concurrency: int | None = None,
         placement: Placement | None = None,
         log_logical_id: str | None = None,
+        layers: tuple[lambda_.ILayerVersion, ...] = (),
+        environment: dict[str, str] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         rt = plan.config.runtime
@@ -114,6 +118,7 @@ class KitFunction(Construct):
             env[SETTINGS_VARIABLE] = render_json(settings)
         if upstream is not None:
             env[UPSTREAM_VARIABLE] = upstream
+        env.update(environment or {})
         check_environment(self.node.path, env)
         self.dead_letter_queue = self._dead_letter_queue() if invocation == "async" else None
         self.function = lambda_.Function(
@@ -132,6 +137,7 @@ class KitFunction(Construct):
             memory_size=memory_mb or rt.memory_mb,
             reserved_concurrent_executions=reserved_concurrency,
             environment=env,
+            layers=list(layers) or None,
             dead_letter_queue=self.dead_letter_queue,
             vpc=placement.vpc if placement else None,
             vpc_subnets=placement.subnets if placement else None,

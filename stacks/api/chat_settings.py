@@ -1,0 +1,41 @@
+"""The chat functions' settings, from the stage plan: no CDK import, so ``make serve-local``
+builds them with the stack's own code in a fraction of a second."""
+
+from __future__ import annotations
+
+from kit_runtime.contracts.chat import ChatSettings, GuardrailRef, ModelRoute
+from stacks.config import StagePlan
+from stacks.config.options import runtime_options
+from stacks.core.references import GuardrailHandle, ProfileHandles
+
+
+def chat_settings(
+    plan: StagePlan, *, profiles: ProfileHandles, guardrail: GuardrailHandle
+) -> ChatSettings:
+    """The chat function's settings: stage facts only (catalog facts ship in the asset)."""
+    config = plan.config
+    tier_options, latency_optimized, caching = runtime_options(
+        region=plan.region,
+        tier_options=config.tier_options,
+        caching=config.prompt_caching,
+        enabled_ids=[m.id for m in plan.chat_models],
+        catalog=plan.catalog,
+    )
+    return ChatSettings(
+        stage=plan.name,
+        models={
+            m.id: ModelRoute(invoke_arn=profiles.arns[m.id], profile=m.profile)
+            for m in plan.chat_models
+        },
+        tiers=dict(config.tiers.items()),
+        default_tier=config.default_tier,
+        default_max_tokens=config.api.default_max_tokens,
+        max_tokens_limit=config.api.max_tokens_limit,
+        guardrail=GuardrailRef(arn=guardrail.arn, version=guardrail.version),
+        log_prompts=config.runtime.log_prompts,
+        limits=plan.request_limits(),
+        budget=plan.time_budget(),
+        tier_options=tier_options,
+        latency_optimized_models=latency_optimized,
+        prompt_caching=caching,
+    )
