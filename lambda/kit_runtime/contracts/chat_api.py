@@ -204,6 +204,10 @@ class ChatResponse(BaseModel):
     cost: Cost
     guardrail_intervened: bool
     latency_ms: int | None = None
+    attempts: int = 1
+    """Bedrock calls made for this answer, across the tier's fallback chain."""
+    fallbacks: int = 0
+    """The answering model's place in the chain: 0 when the first choice answered."""
 
 
 _UNION_TAGS = {"content": ("str", "list"), "list": ("text", "image")}
