@@ -62,13 +62,18 @@ class StormResult:
 
     def summary(self) -> str:
         mean = statistics.fmean(self.latencies_ms) if self.latencies_ms else 0.0
-        return (
-            f"{len(self.sent)} requests, {len(self.answered)} answered "
-            f"({self.success_rate:.2%}), {len(self.failed)} failed, {len(self.lost())} lost, "
-            f"{len(self.answered_twice())} answered twice; server refused "
-            f"{self.server_refusals} of {self.server_calls} calls; p50 {self.percentile_ms(0.5):.1f} ms, p99 {self.percentile_ms(0.99):.1f} "
-            f"ms, mean {mean:.1f} ms; fallbacks {dict(sorted(self.fallbacks.items()))}; "
-            f"attempts {dict(sorted(self.attempts.items()))}; {self.seconds:.1f} s"
+        return "; ".join(
+            [
+                f"{len(self.sent)} requests, {len(self.answered)} answered "
+                f"({self.success_rate:.2%}), {len(self.failed)} failed, {len(self.lost())} lost, "
+                f"{len(self.answered_twice())} answered twice",
+                f"server refused {self.server_refusals} of {self.server_calls} calls",
+                f"p50 {self.percentile_ms(0.5):.1f} ms, p99 {self.percentile_ms(0.99):.1f} ms, "
+                f"mean {mean:.1f} ms",
+                f"fallbacks {dict(sorted(self.fallbacks.items()))}",
+                f"attempts {dict(sorted(self.attempts.items()))}",
+                f"{self.seconds:.1f} s",
+            ]
         )
 
 
