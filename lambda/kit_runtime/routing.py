@@ -72,8 +72,9 @@ def select_route(settings: ChatSettings, model: str | None, tier: str | None) ->
     """The route of a request that names ``model``, or ``tier``, or neither (default tier).
 
     A named model answers alone, unless the stage sets ``allow_fallback_for_named_models``:
-    it then continues along the first chain that lists it (the default tier's first), from
-    its place on, so it only falls back where the stage configured a substitute for it.
+    it then continues along the first chain that lists a model after it (the default tier's
+    first), from its place on, so it only falls back where the stage configured a substitute
+    for it.
 
     Raises
     ------
@@ -107,7 +108,7 @@ def named_chain(settings: ChatSettings, model: str) -> tuple[str, ...]:
         if tier not in settings.tiers:
             continue
         chain = tier_chain(settings, tier)
-        if model in chain:
+        if model in chain[:-1]:
             return chain[chain.index(model) :]
     return (model,)
 
