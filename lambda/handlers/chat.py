@@ -73,6 +73,7 @@ def models() -> dict[str, Any]:
     return {
         "models": sorted(settings.models),
         "tiers": dict(settings.tiers),
+        "fallbacks": dict(settings.fallbacks),
         "default_tier": settings.default_tier,
         "limits": settings.limits.model_dump(),
     }

@@ -68,6 +68,18 @@ READ_ONLY_CALL = RetryPolicy(
 """Retrieve: a read, so every transient failure may be retried within the time budget
 (``DependencyFailedException`` included: a paused Aurora store answers it while it resumes)."""
 
+
+@dataclass
+class Attempts:
+    """What one :func:`invoke` did, for a caller that may go on elsewhere (tier fallback)."""
+
+    made: int = 0
+    """Calls sent (or tried) to Bedrock."""
+    never_ran: bool = False
+    """The last failure proves the model did not run: the refusals and connection failures
+    :data:`MODEL_CALL` retries. Only then may another model be tried."""
+
+
 _THROTTLE_CODES = {
     "ThrottlingException",
     "ServiceQuotaExceededException",
@@ -186,6 +198,7 @@ def invoke(
     sleep: Callable[[float], None] = time.sleep,
     rand: Callable[[], float] = random.random,
     retry: RetryPolicy = MODEL_CALL,
+    attempts: Attempts | None = None,
 ) -> T:
     """Call ``operation(**arguments)`` with retries that fit the time budget.
 
@@ -196,18 +209,24 @@ def invoke(
     errors, read timeouts and broken connections. Backoff is full-jitter exponential, at most
     ``budget.max_attempts`` attempts, never an attempt that could not end by the deadline.
 
+    ``attempts``, when given, receives the calls made and whether the last failure proves the
+    model never ran (:mod:`kit_runtime.routing` falls back on it).
+
     Raises
     ------
     errors.KitError
         The mapped failure: 504 when no attempt fits, 429 with ``Retry-After`` when throttled,
         503 with ``Retry-After`` when Bedrock could not be reached.
     """
+    tally = attempts if attempts is not None else Attempts()
     retries = 0
     while True:
         read_timeout = attempt_read_timeout(deadline, budget)
         if not read_timeout:
             raise errors.DeadlineExceeded(_no_time(budget))
         token = _attempt_read_timeout.set(read_timeout)
+        tally.made += 1
+        tally.never_ran = False
         try:
             return operation(**arguments)
         except ReadTimeoutError:
@@ -227,6 +246,7 @@ def invoke(
                 "ask for fewer tokens or a faster tier"
             ) from None
         except (ClientError, BotocoreConnectionError) as exc:
+            tally.never_ran = _safe_to_retry(exc, MODEL_CALL)
             retry_after = retry_after_seconds(budget, retries + 1)
             if not _safe_to_retry(exc, retry) or retries + 1 >= budget.max_attempts:
                 raise _mapped(exc, retry_after) from None

@@ -10,7 +10,7 @@ from itertools import chain
 from typing import Any
 
 from kit_runtime import errors, options
-from kit_runtime.bedrock import bedrock_errors, invoke
+from kit_runtime.bedrock import bedrock_errors
 from kit_runtime.budget import Deadline
 from kit_runtime.contracts.catalog import ModelFacts, RuntimeCatalog, TokenPrices
 from kit_runtime.contracts.chat import ChatSettings, RequestLimits
@@ -23,6 +23,7 @@ from kit_runtime.contracts.chat_api import (
     Usage,
 )
 from kit_runtime.metering import request_cost
+from kit_runtime.routing import Route, Routed, invoke_routed, select_route
 
 MAX_REPORTED_VIOLATIONS = 20
 
@@ -204,24 +205,32 @@ class ChatService:
         return self.route_to(request.model, request.tier)
 
     def route_to(self, model: str | None, tier: str | None) -> tuple[str, str | None]:
-        """The enabled ``model``, else the model of ``tier`` (else of the default tier)."""
-        s = self.settings
-        if model is not None:
-            if model not in s.models:
-                raise errors.UnknownModel(
-                    f"model {errors.clip(model)!r} is not enabled in stage {s.stage!r}",
-                    allowed_models=sorted(s.models),
-                    allowed_tiers=sorted(s.tiers),
-                )
-            return model, None
-        tier = tier or s.default_tier
-        if tier not in s.tiers:
-            raise errors.UnknownModel(
-                f"tier {errors.clip(tier)!r} does not exist",
-                allowed_tiers=sorted(s.tiers),
-                allowed_models=sorted(s.models),
-            )
-        return s.tiers[tier], tier
+        """The enabled ``model``, else the first choice of ``tier`` (else of the default tier)."""
+        route = select_route(self.settings, model, tier)
+        return route.model, route.tier
+
+    def route_request(self, request: ChatRequest) -> Route:
+        """The models that may answer ``request``, first choice first (tier fallback chain).
+
+        Fallbacks that could not take this request (its content kinds, its ``max_tokens``) are
+        dropped, so a fallback never turns a good request into a refused one.
+        """
+        kinds = {kind for _, kind in content_kinds(request)}
+        return self.usable_route(
+            select_route(self.settings, request.model, request.tier), kinds, request.max_tokens
+        )
+
+    def usable_route(self, route: Route, kinds: set[str], max_tokens: int | None) -> Route:
+        """``route`` without the fallbacks that do not take ``kinds`` or ``max_tokens``."""
+
+        def usable(model_id: str) -> bool:
+            facts = self.facts(model_id)
+            if not kinds <= set(facts.input_modalities):
+                return False
+            cap = facts.max_output_tokens
+            return max_tokens is None or cap is None or max_tokens <= cap
+
+        return route.keeping(usable)
 
     def max_tokens(self, request: ChatRequest, model_id: str) -> int:
         """``maxTokens`` to send: the request's, bounded by the stage and the model."""
@@ -314,10 +323,12 @@ class ChatService:
     def chat(self, request: ChatRequest, *, deadline: Deadline | None = None) -> ChatResponse:
         """Answer one chat request (Converse, non-streaming) within ``deadline``."""
         self.check_limits(request)
-        model_id, tier = self.route(request)
-        self.check_content(request, model_id)
-        return self.converse(
-            model_id, tier, self.converse_arguments(request, model_id, tier), deadline=deadline
+        route = self.route_request(request)
+        self.check_content(request, route.model)
+        return self.converse_routed(
+            route,
+            lambda model_id: self.converse_arguments(request, model_id, route.tier),
+            deadline=deadline,
         )
 
     def converse(
@@ -329,24 +340,53 @@ class ChatService:
         deadline: Deadline | None = None,
     ) -> ChatResponse:
         """Call Converse with ``arguments`` (:meth:`call_arguments`) within the time budget;
-        the answer with its usage and catalog-priced cost."""
-        result = invoke(
-            self.client.converse,
-            arguments,
-            deadline=deadline or self.deadline(),
-            budget=self.settings.budget,
-            sleep=self._sleep,
-            rand=self._rand,
+        the answer with its usage and catalog-priced cost (one model, no fallback)."""
+        return self.converse_routed(
+            Route((model_id,), tier), lambda _: arguments, deadline=deadline
         )
+
+    def converse_routed(
+        self,
+        route: Route,
+        arguments_for: Callable[[str], dict[str, Any]],
+        *,
+        deadline: Deadline | None = None,
+    ) -> ChatResponse:
+        """Call Converse along ``route`` (retries, then fallback) within the time budget;
+        ``arguments_for(model_id)`` builds each model's call (:meth:`call_arguments`)."""
+        routed = self.invoke_routed(self.client.converse, route, arguments_for, deadline=deadline)
+        result = routed.result
         content = result.get("output", {}).get("message", {}).get("content", [])
         return self._response(
-            model_id,
-            tier,
+            routed.model,
+            route.tier,
             text="".join(block.get("text", "") for block in content),
             stop_reason=result.get("stopReason", ""),
             usage=result.get("usage", {}),
             latency_ms=result.get("metrics", {}).get("latencyMs"),
-            arguments=arguments,
+            arguments=arguments_for(routed.model),
+            attempts=routed.attempts,
+            fallbacks=routed.fallbacks,
+        )
+
+    def invoke_routed(
+        self,
+        operation: Callable[..., Any],
+        route: Route,
+        arguments_for: Callable[[str], dict[str, Any]],
+        *,
+        deadline: Deadline | None = None,
+    ) -> Routed[Any]:
+        """:func:`kit_runtime.routing.invoke_routed` with this service's budget and backoff
+        (``operation``: ``converse``, or a stream opener that reads up to the first byte)."""
+        return invoke_routed(
+            operation,
+            route,
+            arguments_for,
+            deadline=deadline or self.deadline(),
+            budget=self.settings.budget,
+            sleep=self._sleep,
+            rand=self._rand,
         )
 
     def stream(
@@ -362,17 +402,22 @@ class ChatService:
         caller has already shown them).
         """
         self.check_limits(request)
-        model_id, tier = self.route(request)
-        self.check_content(request, model_id)
-        arguments = self.converse_arguments(request, model_id, tier)
-        events = invoke(
+        route = self.route_request(request)
+        self.check_content(request, route.model)
+
+        def arguments_for(model_id: str) -> dict[str, Any]:
+            return self.converse_arguments(request, model_id, route.tier)
+
+        # Opening the stream up to its first delta is one attempt: before it, retries and the
+        # chain's fallbacks apply as for Converse; after it, nothing is retried.
+        routed = self.invoke_routed(
             partial(open_until_first_delta, self.client.converse_stream),
-            arguments,
-            deadline=deadline or self.deadline(),
-            budget=self.settings.budget,
-            sleep=self._sleep,
-            rand=self._rand,
+            route,
+            arguments_for,
+            deadline=deadline,
         )
+        events = routed.result
+        model_id, tier = routed.model, route.tier
         parts: list[str] = []
         stop_reason, usage, latency = "", {}, None
         with bedrock_errors():
@@ -393,7 +438,9 @@ class ChatService:
             stop_reason=stop_reason,
             usage=usage,
             latency_ms=latency,
-            arguments=arguments,
+            arguments=arguments_for(model_id),
+            attempts=routed.attempts,
+            fallbacks=routed.fallbacks,
         )
 
     def _response(
@@ -406,6 +453,8 @@ class ChatService:
         usage: dict[str, Any],
         latency_ms: int | None,
         arguments: dict[str, Any] | None = None,
+        attempts: int = 1,
+        fallbacks: int = 0,
     ) -> ChatResponse:
         input_tokens = int(usage.get("inputTokens", 0))
         output_tokens = int(usage.get("outputTokens", 0))
@@ -440,4 +489,6 @@ class ChatService:
             latency_ms=latency_ms,
             latency=chosen.latency,  # type: ignore[arg-type]
             service_tier=chosen.service_tier,
+            attempts=attempts,
+            fallbacks=fallbacks,
         )

@@ -36,6 +36,7 @@ from kit_runtime.contracts.knowledge import (
     RetrieveSettings,
 )
 from kit_runtime.observability import logger
+from kit_runtime.routing import select_route
 
 BEDROCK_METADATA_PREFIX = "x-amz-bedrock-kb-"
 """Keys Bedrock adds to every chunk's metadata (source URI, chunk id, data source id)."""
@@ -60,6 +61,8 @@ _GENERATION_FIELDS = {
     "cost",
     "guardrail_intervened",
     "latency_ms",
+    "attempts",
+    "fallbacks",
 }
 NO_PASSAGES = (
     "No passage of the knowledge base matches this question (and filter); nothing was generated."
@@ -325,8 +328,12 @@ class RagService:
         """
         deadline = deadline or self.knowledge.deadline()
         self.knowledge.base(request.knowledge_base)
-        model_id, tier = self.chat.route_to(request.model, request.tier)
-        max_tokens = self.chat.max_tokens_for(request.max_tokens, model_id)
+        route = self.chat.usable_route(
+            select_route(self.chat.settings, request.model, request.tier),
+            {"text"},
+            request.max_tokens,
+        )
+        self.chat.max_tokens_for(request.max_tokens, route.model)
         passages = self.knowledge.retrieve(
             request.knowledge_base,
             request.question,
@@ -337,14 +344,18 @@ class RagService:
             field="question",
         )
         if not passages:
-            return RagOutcome(self._unanswered(request, model_id, tier), None, passages)
-        arguments = self.chat.call_arguments(
-            model_id,
-            [{"role": "user", "content": self.prompt(request.question, passages)}],
-            inference={"maxTokens": max_tokens},
-            system=[{"text": SYSTEM_PROMPT}],
-        )
-        generation = self.chat.converse(model_id, tier, arguments, deadline=deadline)
+            return RagOutcome(self._unanswered(request, route.model, route.tier), None, passages)
+        messages = [{"role": "user", "content": self.prompt(request.question, passages)}]
+
+        def arguments_for(model_id: str) -> dict[str, Any]:
+            return self.chat.call_arguments(
+                model_id,
+                messages,
+                inference={"maxTokens": self.chat.max_tokens_for(request.max_tokens, model_id)},
+                system=[{"text": SYSTEM_PROMPT}],
+            )
+
+        generation = self.chat.converse_routed(route, arguments_for, deadline=deadline)
         citations = [] if generation.guardrail_intervened else self.citations(passages)
         response = RagResponse(
             answer=generation.text,
@@ -396,4 +407,5 @@ class RagService:
             usage=Usage(input_tokens=0, output_tokens=0, total_tokens=0),
             cost=Cost(input_usd=0.0, output_usd=0.0, total_usd=0.0),
             guardrail_intervened=False,
+            attempts=0,
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from kit_runtime.contracts.catalog import TierPricing, TokenPrices
 from kit_runtime.contracts.chat_api import ChatResponse, Cost
@@ -93,6 +93,8 @@ def record_answer(
         )
     if response.guardrail_intervened:
         metrics.add_metric(name="GuardrailInterventions", unit=MetricUnit.Count, value=1)
+    if response.fallbacks:
+        record_fallback(response.tier, response.fallbacks)
     private: dict[str, Any] = {}
     if log_prompts:
         private = {"prompt": prompt, "completion": response.text}
@@ -111,9 +113,30 @@ def record_answer(
             "service_tier": response.service_tier,
             "cost_usd": response.cost.total_usd,
             "latency_ms": response.latency_ms,
+            "attempts": response.attempts,
+            "fallbacks": response.fallbacks,
             **private,
         },
     )
+
+
+NAMED_MODEL_TIER = "named-model"
+"""The ``tier`` dimension of a fallback taken by a request that named its model."""
+
+
+def record_fallback(tier: str | None, fallbacks: int) -> None:
+    """Emit ``Fallbacks`` (models skipped before one answered) with the ``tier`` dimension.
+
+    Its own EMF document: the invocation's metric set carries the ``model`` dimension, and a
+    fallback count belongs to the tier whatever model finally answered.
+    """
+    with single_metric(
+        name="Fallbacks",
+        unit=MetricUnit.Count,
+        value=fallbacks,
+        namespace=metrics.namespace,
+    ) as metric:
+        metric.add_dimension(name="tier", value=tier or NAMED_MODEL_TIER)
 
 
 def record_retrieval(

@@ -27,7 +27,9 @@ def chat_settings(
             m.id: ModelRoute(invoke_arn=profiles.arns[m.id], profile=m.profile)
             for m in plan.chat_models
         },
-        tiers=dict(config.tiers.items()),
+        tiers=config.tiers.primaries(),
+        fallbacks=config.tiers.fallbacks(),
+        allow_fallback_for_named_models=config.runtime.allow_fallback_for_named_models,
         default_tier=config.default_tier,
         default_max_tokens=config.api.default_max_tokens,
         max_tokens_limit=config.api.max_tokens_limit,

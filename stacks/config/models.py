@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from kit_runtime.contracts.common import TIERS, Tier
 from stacks.catalog import PROFILE_PREFIXES, Catalog, ModelSpec, ProfilePrefix
@@ -23,15 +25,57 @@ class ModelRef(Strict):
     """Cross-region profile prefix; ``null`` invokes the model in the stage's region."""
 
 
+MAX_CHAIN = 4
+"""Models per tier: each fallback costs at least one more attempt inside the time budget."""
+
+ChainEntry = Annotated[str, Field(min_length=1, max_length=200, strict=True)]
+TierChain = Annotated[
+    tuple[ChainEntry, ...], Field(min_length=1, max_length=MAX_CHAIN, strict=False)
+]
+"""An ordered chain of enabled model ids: the first answers, the next ones take over when it
+throttles or is unavailable (docs/decisions.md, "Tier fallback chains"). One id is a chain of
+one. (Not strict: the validator below hands a list to the tuple; entries stay strict.)"""
+
+
+_CHAIN_SHAPE = f"a model id, or a list of 1-{MAX_CHAIN} model ids (first choice first)"
+
+
 class Tiers(Strict):
-    """Request tiers mapped to enabled chat models."""
+    """Request tiers mapped to ordered chains of enabled chat models."""
 
-    fast: str
-    balanced: str
-    deep: str
+    fast: TierChain
+    balanced: TierChain
+    deep: TierChain
 
-    def items(self) -> list[tuple[Tier, str]]:
-        return [(tier, getattr(self, tier)) for tier in TIERS]
+    @field_validator("fast", "balanced", "deep", mode="before")
+    @classmethod
+    def _one_or_chain(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [value]
+        if not isinstance(value, list):
+            raise PydanticCustomError(
+                "tier_chain",
+                "not a tier chain",
+                {"expected": _CHAIN_SHAPE},
+            )
+        return value
+
+    def chain(self, tier: Tier) -> tuple[str, ...]:
+        """The tier's models, first choice first."""
+        chain: tuple[str, ...] = getattr(self, tier)
+        return chain
+
+    def items(self) -> list[tuple[Tier, tuple[str, ...]]]:
+        """Every tier with its chain."""
+        return [(tier, self.chain(tier)) for tier in TIERS]
+
+    def primaries(self) -> dict[Tier, str]:
+        """Every tier's first choice."""
+        return {tier: chain[0] for tier, chain in self.items() if chain}
+
+    def fallbacks(self) -> dict[Tier, list[str]]:
+        """The models after the first, for tiers that have any."""
+        return {tier: list(chain[1:]) for tier, chain in self.items() if len(chain) > 1}
 
 
 def model_problems(
@@ -115,21 +159,86 @@ def model_problems(
                 f"{key}.profile: {show(ref.profile)} for {ref.id!r}: {what} "
                 f"{region!r}; allowed: {_options(options)}"
             )
-    for tier, model_id in tiers.items():
+    for tier, chain in tiers.items():
+        problems += _chain_problems(
+            f"{prefix}.tiers.{tier}", chain, enabled=seen, reported=reported, catalog=catalog
+        )
+    return problems
+
+
+def serves(spec: ModelSpec) -> frozenset[str]:
+    """What a chat model can be sent: its catalog input modalities, and ``tool_use``."""
+    return frozenset(spec.input_modalities) | ({"tool_use"} if spec.tool_use else set())
+
+
+def _chain_problems(
+    key: str,
+    chain: tuple[str, ...],
+    *,
+    enabled: set[str],
+    reported: set[str],
+    catalog: Catalog,
+) -> list[str]:
+    """Each entry an enabled Converse chat model, once, able to take what the first takes.
+
+    A request is checked against the first entry only (its content must suit the tier's first
+    choice), so a fallback that lacks one of the first entry's input kinds could receive a
+    request it must refuse; synth refuses that chain instead.
+    """
+    problems: list[str] = []
+    first: ModelSpec | None = None
+    for i, model_id in enumerate(chain):
+        at = key if len(chain) == 1 else f"{key}[{i}]"
         spec = catalog.get(model_id)
         if model_id in reported:
             continue  # already reported at its models[] entry
-        if model_id not in seen:
+        if model_id in chain[:i]:
+            problems.append(f"{at}: {model_id!r} is listed twice in the chain")
+            continue
+        if model_id not in enabled:
+            problems.append(_not_enabled(at, model_id, enabled))
+            continue
+        if spec is None:
+            continue
+        if spec.kind != "chat" or not spec.converse:
             problems.append(
-                f"{prefix}.tiers.{tier}: {model_id!r} is not an enabled model; "
-                f"allowed: {', '.join(sorted(seen)) or '(none enabled)'}"
+                f"{at}: {model_id!r} is a {spec.kind} model without Converse chat; "
+                "tiers need chat models"
             )
-        elif spec is not None and (spec.kind != "chat" or not spec.converse):
+            continue
+        if first is None:
+            first = spec
+            continue
+        missing = serves(first) - serves(spec)
+        if missing:
+            able = sorted(
+                m
+                for m in enabled
+                if (s := catalog.get(m)) is not None
+                and s.kind == "chat"
+                and s.converse
+                and not serves(first) - serves(s)
+                and m != first.id
+            )
             problems.append(
-                f"{prefix}.tiers.{tier}: {model_id!r} is a {spec.kind} model "
-                "without Converse chat; tiers need chat models"
+                f"{at}: {model_id!r} cannot take every request {first.id!r} takes (it lacks "
+                f"{', '.join(sorted(missing))}); allowed: enabled chat models that take at "
+                f"least what the chain's first entry takes: {', '.join(able) or '(none)'}"
             )
     return problems
+
+
+def _not_enabled(key: str, model_id: str, enabled: set[str]) -> str:
+    pasted = _PREFIXED_ID.match(model_id)
+    if pasted and pasted.group(2) in enabled:
+        return (
+            f"{key}: {model_id!r} is an inference profile id; write the model id "
+            f"{pasted.group(2)!r} (its models[] entry's profile decides how it is reached)"
+        )
+    return (
+        f"{key}: {model_id!r} is not an enabled model; "
+        f"allowed: {', '.join(sorted(enabled)) or '(none enabled)'}"
+    )
 
 
 def region_problems(prefix: str, region: str) -> list[str]:

@@ -48,6 +48,9 @@ class RuntimeConfig(Strict):
     """Bedrock attempts per request (the runtime's own retries; botocore's are off)."""
     retry_base_delay_ms: int = Field(default=200, ge=1, le=10_000)
     retry_max_delay_ms: int = Field(default=2_000, ge=1, le=30_000)
+    allow_fallback_for_named_models: bool = False
+    """A request naming a model may fall back along the first tier chain that lists it (off:
+    a named model is what the caller asked for, and only that model answers)."""
     deadline_margin_ms: int = Field(default=1_000, ge=100, le=10_000)
     """The runtime answers this long before API Gateway would cut the connection."""
     connect_timeout_seconds: float = Field(default=2.0, gt=0, le=10)

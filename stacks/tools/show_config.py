@@ -44,8 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"metric namespace: {plan.metrics_namespace}")
     for model in plan.models:
         print(f"model: {model.id}  profile: {model.profile or 'in-region'}")
-    tiers = plan.config.tiers.model_dump()
-    print("tiers: " + ", ".join(f"{tier}={model}" for tier, model in tiers.items()))
+    tiers = plan.config.tiers.items()
+    print("tiers: " + ", ".join(f"{tier}={' > '.join(chain)}" for tier, chain in tiers))
     pii = [f"{e.type}:{e.action}" for e in plan.config.guardrail.pii_entities]
     print("guardrail pii: " + (", ".join(pii) or "(none)"))
     if plan.production:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import json
+import random
 import re
 import socket
 import threading
@@ -339,12 +340,14 @@ class RecordedRequest:
     headers: dict[str, str] = field(default_factory=dict)  # lower-cased names
     path: str = ""
     received_at: float = 0.0  # time.monotonic() when the request arrived
+    status: int = 0  # HTTP status answered (0 until a reply was chosen)
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive
     disable_nagle_algorithm = True  # no 40 ms Nagle/delayed-ACK stalls in benchmarks
     server: _Server
+    recorded: RecordedRequest
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence
         pass
@@ -373,18 +376,22 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(404, "UnknownOperationException", f"Unknown operation {self.path}")
             return
         operation = _OPERATIONS[match.group(2)]
-        body = self._read_and_record(operation, unquote(match.group(1)), raw)
+        target = unquote(match.group(1))
+        body = self._read_and_record(operation, target, raw)
         if body is None:
             return
         fake = self.server.fake
+        recorded = self.recorded
         problem = _validate(body)
         rules = fake._rules_for(unquote(match.group(1)))
         if problem is None and rules is not None:
             problem = _rules_problem(rules, body)
         if problem:
+            recorded.status = 400
             self._send_error(400, "ValidationException", problem)
             return
-        reply = fake._next_reply(body)
+        reply = fake._next_reply(body, target)
+        recorded.status = reply.status
         if operation == "ConverseStream" and reply.kind != "error":
             self._send_stream(reply, body, started)  # applies delay_s between events
             return
@@ -402,16 +409,16 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             self._send_error(400, "SerializationException", "Request body is not valid JSON.")
             return None
-        self.server.fake._record(
-            RecordedRequest(
-                operation=operation,
-                model_id=target,
-                body=body,
-                headers={k.lower(): v for k, v in self.headers.items()},
-                path=self.path,
-                received_at=time.monotonic(),
-            )
+        # This handler's own record (another thread may record meanwhile).
+        self.recorded = RecordedRequest(
+            operation=operation,
+            model_id=target,
+            body=body,
+            headers={k.lower(): v for k, v in self.headers.items()},
+            path=self.path,
+            received_at=time.monotonic(),
         )
+        self.server.fake._record(self.recorded)
         return body
 
     def _retrieve(self, knowledge_base_id: str, raw: bytes) -> None:
@@ -586,6 +593,8 @@ class FakeBedrock:
         self._rules: dict[str, ModelRules] = {}
         self._requests: list[RecordedRequest] = []
         self._connections: dict[socket.socket, threading.Thread] = {}
+        self._by_target: dict[str, collections.deque[list]] = {}
+        self._chaos: tuple[float, random.Random, Reply] | None = None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -647,6 +656,28 @@ class FakeBedrock:
                     self._queue.append([reply, reply.times])
         return self
 
+    def enqueue_for(self, target: str, *replies: Reply) -> FakeBedrock:
+        """Replies for Converse calls to ``target`` only (a model id or profile ARN, as sent);
+        they come before :meth:`throttle_randomly` and the shared FIFO."""
+        with self._lock:
+            queue = self._by_target.setdefault(target, collections.deque())
+            for reply in replies:
+                if reply.times > 0:
+                    queue.append([reply, reply.times])
+        return self
+
+    def throttle_randomly(
+        self, rate: float, *, seed: int, reply: Reply | None = None
+    ) -> FakeBedrock:
+        """Refuse a ``rate`` share of Converse calls at random (seeded, so a run repeats),
+        with ``reply`` (default: a ThrottlingException); ``rate`` 0 turns it off."""
+        if not 0 <= rate <= 1:
+            raise ValueError("rate must be between 0 and 1")
+        with self._lock:
+            refusal = reply or Reply.throttle()
+            self._chaos = (rate, random.Random(seed), refusal) if rate else None
+        return self
+
     def add_knowledge_base(self, knowledge_base_id: str, chunks: list[Chunk]) -> FakeBedrock:
         """Serve ``Retrieve`` for ``knowledge_base_id`` from ``chunks`` (replacing any)."""
         with self._lock:
@@ -673,6 +704,8 @@ class FakeBedrock:
         """Forget recorded requests, pending replies and knowledge bases."""
         with self._lock:
             self._queue.clear()
+            self._by_target.clear()
+            self._chaos = None
             self._retrieve_queue.clear()
             self._corpora.clear()
             self._rules.clear()
@@ -682,7 +715,10 @@ class FakeBedrock:
     def pending(self) -> int:
         """Number of requests still scripted."""
         with self._lock:
-            return sum(remaining for _, remaining in [*self._queue, *self._retrieve_queue])
+            targeted = [entry for queue in self._by_target.values() for entry in queue]
+            return sum(
+                remaining for _, remaining in [*self._queue, *targeted, *self._retrieve_queue]
+            )
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -721,8 +757,19 @@ class FakeBedrock:
         return Reply.text(" ".join(words), stop_reason=stop_reason)
 
     # ------------------------------------------------------------------ internals
-    def _next_reply(self, body: dict) -> Reply:
+    def _next_reply(self, body: dict, target: str = "") -> Reply:
         with self._lock:
+            targeted = self._by_target.get(target)
+            if targeted:
+                entry = targeted[0]
+                entry[1] -= 1
+                if entry[1] <= 0:
+                    targeted.popleft()
+                return entry[0]
+            if self._chaos is not None:
+                rate, draw, refusal = self._chaos
+                if draw.random() < rate:
+                    return refusal
             if self._queue:
                 entry = self._queue[0]
                 entry[1] -= 1

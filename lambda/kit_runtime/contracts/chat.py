@@ -92,6 +92,12 @@ class ChatSettings(Contract):
     stage: str
     models: dict[str, ModelRoute] = Field(min_length=1)
     tiers: dict[Tier, str]
+    """Each tier's first choice."""
+    fallbacks: dict[Tier, list[str]] = Field(default_factory=dict)
+    """The models each tier falls back to, in order, after its first choice (tiers with a
+    chain of one are absent: the settings stay small)."""
+    allow_fallback_for_named_models: bool = False
+    """A request naming a model may fall back along the first tier chain that lists it."""
     default_tier: Tier
     default_max_tokens: int = Field(gt=0)
     max_tokens_limit: int = Field(gt=0)

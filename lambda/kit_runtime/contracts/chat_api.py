@@ -218,6 +218,10 @@ class ChatResponse(BaseModel):
     """The latency mode requested of Bedrock."""
     service_tier: str = "default"
     """The service tier requested of Bedrock (priced in ``cost``)."""
+    attempts: int = 1
+    """Bedrock calls made for this answer, across the tier's fallback chain."""
+    fallbacks: int = 0
+    """The answering model's place in the chain: 0 when the first choice answered."""
 
 
 _UNION_TAGS = {"content": ("str", "list"), "list": ("text", "image")}

@@ -293,6 +293,10 @@ class RagResponse(BaseModel):
     cost: Cost
     guardrail_intervened: bool
     latency_ms: int | None = None
+    attempts: int = 1
+    """Bedrock Converse calls made for the answer (0 when no passage matched)."""
+    fallbacks: int = 0
+    """The answering model's place in the tier's chain: 0 when the first choice answered."""
     request_id: str | None = None
 
 

@@ -66,7 +66,8 @@ def test_every_tier_answers_through_its_profile_and_the_pinned_guardrail(
     settings = deployed_api.settings
     # Then the settings carry the stage's facts
     assert settings.stage == stage.name
-    assert dict(settings.tiers) == stage.config.tiers.model_dump()
+    assert dict(settings.tiers) == stage.config.tiers.primaries()
+    assert dict(settings.fallbacks) == stage.config.tiers.fallbacks()
     for tier, model_id in settings.tiers.items():
         # When a client asks each tier
         deployed_api.server.enqueue(Reply.text("ok", input_tokens=10, output_tokens=2))

@@ -113,7 +113,11 @@ def test_runtime_settings_document_validates_against_the_runtime_schema(
     settings = ChatSettings.model_validate(json.loads(text))
     chat = stage.plan.chat_models
     assert sorted(settings.models) == sorted(m.id for m in chat)
-    assert dict(settings.tiers) == stage.config.tiers.model_dump()
+    assert dict(settings.tiers) == stage.config.tiers.primaries()
+    assert dict(settings.fallbacks) == stage.config.tiers.fallbacks()
+    assert settings.allow_fallback_for_named_models is (
+        stage.config.runtime.allow_fallback_for_named_models
+    )
     assert settings.log_prompts is stage.config.runtime.log_prompts
     assert settings.limits.model_dump() == stage.config.api.limits.model_dump()
     for ref in chat:
