@@ -172,8 +172,13 @@ def _asset_hash() -> str:
     digest = hashlib.sha256(LOCK_FILE.read_bytes())
     digest.update(CATALOG_FILE.read_bytes())
     digest.update(f"python {PYTHON_VERSION}; bytecode {bytecode_tag()}".encode())
-    for path in sorted(LAMBDA_DIR.rglob("*.py")):
+    # Every shipped file, not only modules: a changed start script (run.sh) or its execute bit
+    # must redeploy too.
+    for path in sorted(LAMBDA_DIR.rglob("*")):
+        if not path.is_file() or "__pycache__" in path.parts or path.suffix == ".pyc":
+            continue
         digest.update(str(path.relative_to(LAMBDA_DIR)).encode())
+        digest.update(b"x" if os.access(path, os.X_OK) else b"-")
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
