@@ -174,22 +174,24 @@ class DirectCaller:
 def measure(requests: int, events: int, warmup: int) -> StreamFigures:
     """Run both paths ``requests`` times each (after ``warmup`` each), interleaved ABBA."""
     figures = StreamFigures(requests, events, Samples(), Samples())
-    with spawn("bedrock", f"--events={events}") as bedrock_port:
-        with spawn("kit-stream", f"--bedrock=http://127.0.0.1:{bedrock_port}") as kit_port:
-            direct, kit = DirectCaller(bedrock_port), KitCaller(kit_port)
-            try:
-                for _ in range(warmup):
-                    direct.once(Samples(), events)
-                    kit.once(Samples(), events)
-                for i in range(requests):
-                    if i % 2:
-                        kit.once(figures.kit, events)
-                        direct.once(figures.direct, events)
-                    else:
-                        direct.once(figures.direct, events)
-                        kit.once(figures.kit, events)
-            finally:
-                kit.close()
+    with (
+        spawn("bedrock", f"--events={events}") as bedrock_port,
+        spawn("kit-stream", f"--bedrock=http://127.0.0.1:{bedrock_port}") as kit_port,
+    ):
+        direct, kit = DirectCaller(bedrock_port), KitCaller(kit_port)
+        try:
+            for _ in range(warmup):
+                direct.once(Samples(), events)
+                kit.once(Samples(), events)
+            for i in range(requests):
+                if i % 2:
+                    kit.once(figures.kit, events)
+                    direct.once(figures.direct, events)
+                else:
+                    direct.once(figures.direct, events)
+                    kit.once(figures.kit, events)
+        finally:
+            kit.close()
     return figures
 
 
