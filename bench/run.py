@@ -9,7 +9,10 @@ measurements; it asserts nothing and is not part of the test suite.
     python bench/run.py --only cold      # only the cold run
 
 Sections: synth (CLI and in-process, per stage), tests (warm `make test`), unit (`make
-test-unit`), handler (added latency over a direct boto3 Converse), import (cold import of the
+test-unit`), handler (added latency over a direct boto3 Converse), floor (the chat handler
+against a minimal boto3 handler, the local server in its own process; bench/nonstream_floor.py),
+stream (POST /chat/stream over localhost HTTP against a direct converse_stream;
+bench/stream_overhead.py), import (cold import of the
 chat handler with and without bytecode; bench/coldstart.py), asset (the Lambda asset: cold
 build, determinism, sizes with our boto3 or the runtime's), cold (`make test` in a fresh clone
 with empty caches).
@@ -48,7 +51,7 @@ from common import (
     tool_version,
 )
 
-SECTIONS = ("synth", "tests", "unit", "handler", "import", "asset", "cold")
+SECTIONS = ("synth", "tests", "unit", "handler", "floor", "stream", "import", "asset", "cold")
 
 
 # --------------------------------------------------------------------------------- 1. synth
@@ -459,6 +462,46 @@ def bench_handler(n: int, warmup: int, block: int) -> None:
     row("handler without HTTP (stub client) p50", s50, "ms", None, note=f"p99 {s99:.3f} ms")
 
 
+# --------------------------------------------------------------------------------- 4b./4c.
+def bench_floor(n: int, warmup: int) -> None:
+    import nonstream_floor
+
+    header("4b. non-streaming floor (chat handler vs a minimal boto3 handler)")
+    print(f"  {n} requests per handler after {warmup} warm-up each, ABBA", flush=True)
+    out = nonstream_floor.report(nonstream_floor.measure(n, warmup))
+    row("floor: minimal handler p50", out["minimal_p50"], "ms", None)
+    row("floor: kit handler p50", out["kit_p50"], "ms", None)
+    row(
+        "floor: added by the kit p50",
+        out["added_p50"],
+        "ms",
+        nonstream_floor.TARGET_ADDED_MS,
+        note=f"p95 {out['added_p95']:.3f} ms",
+    )
+
+
+def bench_stream(n: int, events: int, warmup: int) -> None:
+    import stream_overhead
+
+    header("4c. streaming overhead (POST /chat/stream vs direct converse_stream, HTTP)")
+    print(f"  {n} requests per path of {events} deltas, {warmup} warm-up each, ABBA", flush=True)
+    out = stream_overhead.report(stream_overhead.measure(n, events, warmup))
+    row(
+        "stream: added time to first event p50",
+        out["added_first_p50"],
+        "ms",
+        stream_overhead.TARGET_FIRST_MS,
+        note=f"p95 {out['added_first_p95']:.3f} ms",
+    )
+    row(
+        "stream: added cost per further event p50",
+        out["added_slope_p50"],
+        "ms",
+        stream_overhead.TARGET_PER_EVENT_MS,
+        note=f"p95 {out['added_slope_p95']:.4f} ms",
+    )
+
+
 # --------------------------------------------------------------------------------- main
 def main() -> int:
     parser = argparse.ArgumentParser(
@@ -476,6 +519,9 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=200, help="handler warm-up calls")
     parser.add_argument("--block", type=int, default=100, help="alternation block size")
     parser.add_argument("--import-runs", type=int, default=7)
+    parser.add_argument("--floor-n", type=int, default=2000, help="floor requests per handler")
+    parser.add_argument("--stream-n", type=int, default=300, help="streams per path")
+    parser.add_argument("--stream-events", type=int, default=50, help="deltas per stream")
     args = parser.parse_args()
     chosen = list(args.only or [s for s in SECTIONS if s != "cold" or args.cold])
     if args.cold and "cold" not in chosen:
@@ -502,6 +548,10 @@ def main() -> int:
         bench_tests()
     if "handler" in chosen:
         bench_handler(args.n, args.warmup, args.block)
+    if "floor" in chosen:
+        bench_floor(args.floor_n, args.warmup)
+    if "stream" in chosen:
+        bench_stream(args.stream_n, args.stream_events, min(args.warmup, 30))
     if "unit" in chosen:
         bench_unit()
     if "import" in chosen:

@@ -51,6 +51,9 @@ EVENT_STREAM = b"text/event-stream; charset=utf-8"
 REQUEST_CONTEXT_HEADER = b"x-amzn-request-context"
 LAMBDA_CONTEXT_HEADER = b"x-amzn-lambda-context"
 _END = object()
+FIRST_EVENT_HANDOFF_S = 0.05
+"""How long the worker waits for the first event to be written before it reads on (see
+:func:`_stream`)."""
 
 
 def sse(event: str, data: Any) -> bytes:
@@ -223,6 +226,10 @@ async def _stream(
     loop = asyncio.get_running_loop()
     ready: asyncio.Queue[Any] = asyncio.Queue()
     stop = threading.Event()
+    # Botocore parses events while holding the GIL: when Bedrock's next events are already
+    # buffered, the worker would keep the event loop from writing the first one for up to the
+    # interpreter's switch interval (5 ms). The worker waits (bounded) until it is written.
+    first_written = threading.Event()
 
     async def watch_disconnect() -> None:
         # The body is read: the next message is the caller going away.
@@ -235,6 +242,8 @@ async def _stream(
         try:
             for event in events:
                 loop.call_soon_threadsafe(ready.put_nowait, event)
+                if not first_written.is_set():
+                    first_written.wait(FIRST_EVENT_HANDOFF_S)
                 if stop.is_set():
                     break
         finally:
@@ -245,18 +254,24 @@ async def _stream(
     worker = loop.run_in_executor(None, produce)
     watcher = asyncio.ensure_future(watch_disconnect())
     try:
-        await _relay(ready, send, request_id, stop)
+        await _relay(ready, send, request_id, stop, first_written)
     finally:
+        first_written.set()
         watcher.cancel()
     await worker
 
 
 async def _relay(
-    ready: asyncio.Queue[Any], send: Send, request_id: str, stop: threading.Event
+    ready: asyncio.Queue[Any],
+    send: Send,
+    request_id: str,
+    stop: threading.Event,
+    first_written: threading.Event,
 ) -> None:
     first = await ready.get()
     if isinstance(first, errors.KitError):
         await send_error(send, first, request_id)
+        first_written.set()
         return
     await send(
         {
@@ -286,6 +301,7 @@ async def _relay(
         except OSError:  # the caller went away: stop reading Bedrock
             stop.set()
             break
+        first_written.set()
         if ended or stop.is_set():
             break
         pending = []
