@@ -120,18 +120,22 @@ pipeline-bootstrap: install
 # --- Call a deployed stage: SigV4-signed with your credential chain (stacks/tools/client.py) ----
 # make call STAGE=dev [MESSAGE="Hello"] [BODY='{"tier": "fast", "messages": [...]}'] [PROFILE=p]
 # make call STAGE=dev ROUTE=/rag KB=docs MESSAGE="question"   (ROUTE=/retrieve: chunks only)
+# make call STAGE=dev STREAM=1 MESSAGE="Tell me a story"   POST /chat/stream: the text prints as
+#   it streams, then one line (model, attempts, fallbacks, tokens, cost); exit 1 on an error
+#   status or a final `event: error` (STREAM=1 applies to /chat only)
 # KB needs ROUTE=/rag or /retrieve (with the default /chat it is an error, not dropped) and must
 # be one of the stage's knowledge_bases in cdk.json: both are checked before any AWS call.
 # make smoke STAGE=dev [PROFILE=p]
 # BODY, MESSAGE and PROFILE reach the client through the environment, so quotes survive as typed.
 CDK_JSON ?= $(CURDIR)/cdk.json
+STREAM ?=
 export BODY MESSAGE PROFILE ROUTE KB
 CLIENT = $(CURDIR)/.venv/bin/python -m stacks.tools.client --stage=$(STAGE) \
 	--cdk-json=$(CDK_JSON) --profile="$${PROFILE:-}"
 
 call: install
 	@$(CLIENT) call --body="$${BODY:-}" --message="$${MESSAGE:-}" --path="$${ROUTE:-/chat}" \
-		--knowledge-base="$${KB:-}"
+		--knowledge-base="$${KB:-}" $(if $(filter-out 0,$(STREAM)),--stream)
 
 smoke: install
 	@$(CLIENT) smoke

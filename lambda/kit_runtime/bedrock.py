@@ -96,6 +96,10 @@ _UNAVAILABLE_CODES = {
     "DependencyFailedException",
 }
 _VALIDATION_CODES = {"ValidationException"}
+# ConverseStream's event "An error occurred while streaming the response. Retry your request."
+# (botocore bedrock-runtime 2023-09-30 service model, ModelStreamErrorException, HTTP 424;
+# checked 2026-12-01). Never retried by the runtime: the model ran and may have billed.
+_STREAM_FAILURE_CODES = {"ModelStreamErrorException"}
 
 NEVER_SENT = (EndpointConnectionError, ConnectTimeoutError, ProxyConnectionError)
 """Connection failures raised before a byte of the request left, so retrying cannot bill twice.
@@ -345,6 +349,12 @@ def map_error(exc: BaseException, *, retry_after_s: int = 1) -> errors.KitError 
         return errors.UpstreamUnavailable(
             "the model is temporarily unavailable; try again",
             headers={"Retry-After": str(retry_after_s)},
+        )
+    if code in _STREAM_FAILURE_CODES:
+        return errors.ModelStreamFailed(
+            "the model's response stream failed before the answer was complete; the request "
+            "may be retried",
+            bedrock_code=code,
         )
     return errors.UpstreamFailure(
         f"Bedrock answered {code or 'an error'}; the platform team "

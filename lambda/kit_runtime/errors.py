@@ -106,6 +106,13 @@ class UpstreamFailure(KitError):
     status, code = 502, "bedrock_error"
 
 
+class ModelStreamFailed(KitError):
+    """The model's response stream broke (Bedrock's ``modelStreamErrorException``): a transient
+    fault of that one answer, not a platform problem; the caller may send the request again."""
+
+    status, code = 502, "model_stream_error"
+
+
 class NotFound(KitError):
     status, code = 404, "not_found"
 

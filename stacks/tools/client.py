@@ -4,6 +4,7 @@ Usage::
 
     python -m stacks.tools.client call  --stage dev [--message Hello | --body '{...}']
     python -m stacks.tools.client call  --stage dev --path /rag --knowledge-base docs --message Q
+    python -m stacks.tools.client call  --stage dev --stream --message "Tell me a story"
     python -m stacks.tools.client smoke --stage dev
 
 The stage's region comes from its config (``cdk.json``, through :func:`stacks.config.load_plan`)
@@ -16,6 +17,11 @@ the credentials botocore's chain finds: ``--profile`` (``PROFILE=`` in make), el
 default route) it is refused rather than dropped, and the name is checked against the stage's
 ``knowledge_bases`` in ``cdk.json`` before any AWS call.
 
+``--stream`` (``STREAM=1`` in make) posts the chat request to ``/chat/stream`` and prints the
+answer's text as its ``delta`` events arrive, then one line from the final ``done`` event (model,
+attempts, fallbacks, tokens, cost). An ``event: error`` after the first delta is printed and
+exits 1, as does an error status before the stream starts (its JSON body is printed).
+
 Exit status: 0 on success; 1 when the API answered an error (``call``) or a check missed
 (``smoke``); 2 when something must be fixed before a request can be sent (no credentials, an
 unknown stage or knowledge base, a stack that is not deployed). Messages name the fix; never a
@@ -25,14 +31,16 @@ trace.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import botocore.session
 from botocore.auth import SigV4Auth
@@ -59,6 +67,9 @@ BLOCKED_PROMPT = (
 )
 # A body the kit must refuse with its JSON 4xx (an unknown tier, no messages).
 BAD_REQUEST: dict[str, Any] = {"tier": "no-such-tier", "messages": []}
+
+
+EVENT_STREAM = "text/event-stream"
 
 
 class ClientProblem(Exception):
@@ -184,28 +195,56 @@ class SignedApi:
     session: botocore.session.Session
     sent: list[str] = field(default_factory=list)
 
-    def request(self, method: str, path: str, body: Any = None) -> Answer:
-        """``method path`` (relative to the API URL) with ``body`` as JSON, signed."""
+    def _signed(
+        self, method: str, path: str, body: Any, accept: str | None
+    ) -> urllib.request.Request:
         url = self.base_url + path.lstrip("/")
         data = None if body is None else json.dumps(body).encode()
         headers = {"content-type": "application/json"} if data is not None else {}
+        if accept:
+            headers["accept"] = accept
         aws_request = AWSRequest(method=method, url=url, data=data, headers=headers)
         credentials = self.session.get_credentials()
         if credentials is None:
             raise ClientProblem("no AWS credentials found (run `make preflight`)")
         SigV4Auth(credentials.get_frozen_credentials(), SERVICE, self.region).add_auth(aws_request)
         prepared = aws_request.prepare()
-        http_request = urllib.request.Request(
+        self.sent.append(f"{method} {path}")
+        return urllib.request.Request(
             url, data=data, method=method, headers=dict(prepared.headers.items())
         )
-        self.sent.append(f"{method} {path}")
+
+    def request(self, method: str, path: str, body: Any = None) -> Answer:
+        """``method path`` (relative to the API URL) with ``body`` as JSON, signed."""
+        http_request = self._signed(method, path, body, None)
         try:
             with urllib.request.urlopen(http_request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
                 return _answer(response.status, response.read())
         except urllib.error.HTTPError as error:
             return _answer(error.code, error.read())
         except (urllib.error.URLError, TimeoutError, OSError) as error:
-            raise ClientProblem(f"{method} {url}: {error}") from None
+            raise ClientProblem(f"{method} {http_request.full_url}: {error}") from None
+
+    @contextmanager
+    def stream(self, path: str, body: Any) -> Iterator[Answer | Iterator[ServerEvent]]:
+        """``POST path`` with ``body``, signed, asking for server-sent events.
+
+        Yields the events as they arrive, or an :class:`Answer` when the API answered an error
+        status (or anything but an event stream) before the stream began.
+        """
+        http_request = self._signed("POST", path, body, EVENT_STREAM)
+        try:
+            response = urllib.request.urlopen(http_request, timeout=TIMEOUT_SECONDS)  # noqa: S310
+        except urllib.error.HTTPError as error:
+            yield _answer(error.code, error.read())
+            return
+        except (urllib.error.URLError, TimeoutError, OSError) as error:
+            raise ClientProblem(f"POST {http_request.full_url}: {error}") from None
+        with response:
+            if not response.headers.get("content-type", "").startswith(EVENT_STREAM):
+                yield _answer(response.status, response.read())
+            else:
+                yield server_events(response)
 
 
 def _answer(status: int, raw: bytes) -> Answer:
@@ -375,6 +414,100 @@ def call(api: SignedApi, request: dict[str, Any], *, raw: bool = False, route: s
     return 0
 
 
+# --- make call STREAM=1 -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServerEvent:
+    """One server-sent event: its name and its ``data`` decoded as JSON (``None`` if not)."""
+
+    event: str
+    data: Any
+    raw: str
+
+
+def server_events(lines: Iterable[bytes]) -> Iterator[ServerEvent]:
+    """The events of a ``text/event-stream`` body read line by line, each as soon as the blank
+    line that ends it arrives (comments and ``id``/``retry`` fields are skipped)."""
+    name = ""
+    data: list[str] = []
+    for line in lines:
+        text = line.decode("utf-8", errors="replace").rstrip("\r\n")
+        if not text:
+            if data:
+                raw = "\n".join(data)
+                try:
+                    decoded = json.loads(raw)
+                except ValueError:
+                    decoded = None
+                yield ServerEvent(name or "message", decoded, raw)
+            name, data = "", []
+        elif text.startswith(":"):
+            continue
+        else:
+            field_name, _, value = text.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if field_name == "event":
+                name = value
+            elif field_name == "data":
+                data.append(value)
+
+
+def describe_done(done: Mapping[str, Any]) -> str:
+    """The final ``done`` event on one line: model, tier, attempts, fallbacks, tokens, cost."""
+    usage = done.get("usage") or {}
+    cost = done.get("cost") or {}
+    tier = done.get("tier")
+    line = (
+        f"model {done.get('model')}{f' (tier {tier})' if tier else ''}, "
+        f"attempts {done.get('attempts')}, fallbacks {done.get('fallbacks')}, "
+        f"tokens {usage.get('input_tokens')} in / {usage.get('output_tokens')} out, "
+        f"cost {cost.get('total_usd')} {cost.get('currency', 'USD')}"
+    )
+    if done.get("guardrail_intervened"):
+        line += ", guardrail intervened"
+    return line
+
+
+def call_stream(
+    api: SignedApi,
+    request: dict[str, Any],
+    *,
+    out: IO[str] | None = None,
+    err: IO[str] | None = None,
+) -> int:
+    """Stream one chat answer from ``POST /chat/stream``: each delta's text as it arrives,
+    then the ``done`` summary (0); an error status or ``event: error`` is printed (1)."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    path = "chat/stream"
+    with api.stream(path, request) as opened:
+        if isinstance(opened, Answer):
+            shown = json.dumps(opened.body, indent=2) if opened.body is not None else opened.text
+            print(f"POST /{path} failed: HTTP {opened.status}\n{shown}", file=err)
+            return 1
+        try:
+            for event in opened:
+                if event.event == "delta" and isinstance(event.data, dict):
+                    out.write(str(event.data.get("text", "")))
+                    out.flush()
+                elif event.event == "done" and isinstance(event.data, dict):
+                    print("\n", file=out)
+                    print(describe_done(event.data), file=out, flush=True)
+                    return 0
+                elif event.event == "error":
+                    out.write("\n")
+                    out.flush()
+                    shown = json.dumps(event.data, indent=2) if event.data else event.raw
+                    print(f"POST /{path}: the stream ended with an error\n{shown}", file=err)
+                    return 1
+        except (TimeoutError, OSError, http.client.HTTPException) as error:
+            print(f"\nPOST /{path}: the stream broke ({error})", file=err)
+            return 1
+    print(f"\nPOST /{path}: the stream ended without its final event", file=err)
+    return 1
+
+
 # --- make smoke ---------------------------------------------------------------------------------
 
 
@@ -472,6 +605,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--raw", action="store_true", help="call: print the JSON answer")
     parser.add_argument("--path", default="/chat", help="call: /chat, /rag or /retrieve")
     parser.add_argument("--knowledge-base", default=None, help="call /rag, /retrieve: its name")
+    parser.add_argument(
+        "--stream", action="store_true", help="call: POST /chat/stream, print text as it comes"
+    )
     parser.add_argument("--blocked-prompt", default=BLOCKED_PROMPT, help="smoke: guardrail check")
     args = parser.parse_args(argv)
     name = f"make {args.command}"
@@ -481,8 +617,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         plan = stage_plan(args.stage, args.cdk_json)
         if args.command == "call":
             route = route_name(args.path or "/chat")
+            if args.stream and route != "chat":
+                raise ClientProblem(
+                    f"STREAM=1 streams /chat only (POST /chat/stream); ROUTE=/{route} answers "
+                    "in one piece: drop STREAM or ROUTE"
+                )
+            if args.stream and args.raw:
+                raise ClientProblem("--raw prints one JSON answer; it does not apply to --stream")
             request = checked_request(plan, route, args.body, args.message, args.knowledge_base)
-            run = lambda api: call(api, request, raw=args.raw, route=route)  # noqa: E731
+            if args.stream:
+                run = lambda api: call_stream(api, request)  # noqa: E731
+            else:
+                run = lambda api: call(api, request, raw=args.raw, route=route)  # noqa: E731
         else:
             run = lambda api: _smoke(api, args.blocked_prompt)  # noqa: E731
         return run(connect(plan, profile=args.profile or None))

@@ -38,6 +38,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_DIR = ROOT / "lambda"
 DEFAULT_PORT = 8000
+DEFAULT_EVENT_DELAY_S = 0.05
+"""``--local``: seconds between the stand-in's stream events, so the streaming shows."""
 STAND_IN_ACCOUNT = "000000000000"
 """The account of the stand-in ARNs ``--local`` serves with (nothing is called in it)."""
 
@@ -290,7 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--event-delay",
         type=float,
-        default=0.05,
+        default=DEFAULT_EVENT_DELAY_S,
         help="--local: seconds between the stand-in's stream events (shows the streaming)",
     )
     args = parser.parse_args(argv)

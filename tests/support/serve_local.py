@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -128,3 +130,97 @@ def asgi_on_localhost(app: Any) -> Iterator[int]:
     finally:
         server.should_exit = True
         thread.join(timeout=5)
+
+
+@dataclass
+class MadeServer:
+    """A running ``make serve-local``: its port, the make process (leader of its own process
+    group) and the file its terminal output goes to."""
+
+    port: int
+    process: subprocess.Popen[bytes]
+    output: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def printed(self) -> str:
+        return self.output.read_text(errors="replace")
+
+
+@contextmanager
+def make_serve_local(cdk_json: Path, output: Path) -> Iterator[MadeServer]:
+    """Run the literal ``make serve-local PORT=<free port> CDK_JSON=<cdk_json>`` in its own
+    process group until the port answers; on exit stop the whole group (make, python,
+    uvicorn) with SIGTERM, SIGKILL after 10 s."""
+    port = free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")
+    }
+    env["PYTHONUNBUFFERED"] = "1"
+    with output.open("wb") as sink:
+        process = subprocess.Popen(
+            ["make", "-s", "serve-local", f"PORT={port}", f"CDK_JSON={cdk_json}"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    running = MadeServer(port, process, output)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(f"make serve-local exited: {running.printed()}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise AssertionError("make serve-local did not listen in time") from None
+                time.sleep(0.1)
+        yield running
+    finally:
+        stop_group(process)
+
+
+def stop_group(process: subprocess.Popen[Any], *, grace_s: float = 10.0) -> None:
+    """SIGTERM ``process``'s process group (it leads it), wait for the leader, SIGKILL what is
+    left after ``grace_s``; returns once no process of the group remains."""
+    group = process.pid
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGTERM)
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGKILL)
+        process.wait()
+    deadline = time.monotonic() + grace_s
+    while group_alive(group):
+        if time.monotonic() > deadline:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGKILL)
+        time.sleep(0.05)
+
+
+def group_alive(group: int) -> bool:
+    """Whether any process of process group ``group`` is still running (zombies excluded)."""
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    # A member that exited but was not yet reaped still counts for killpg: look at its state.
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group and fields[0] != "Z":
+            return True
+    return False

@@ -4,7 +4,11 @@
 recomputes each request's SigV4 signature with botocore's signer from the test credentials and
 answers 403 in the kit's error shape when the ``Authorization`` header is missing or differs;
 signed requests reach :func:`handlers.chat.handler` (through :class:`tests.support.chat_api.Api`)
-as a REST proxy event, the handler calling the local Bedrock wire server.
+as a REST proxy event, the handler calling the local Bedrock wire server. Given a
+``stream_port``, signed ``POST /chat/stream`` requests are proxied to the streaming ASGI app
+served there (:func:`tests.support.serve_local.asgi_on_localhost`) and its answer is passed on
+chunk by chunk as it arrives, as API Gateway's response streaming does; each chunk is recorded
+with the time it was sent on (:attr:`SignedFront.streamed`).
 
 :class:`FakeCloudFormation` answers ``DescribeStacks`` with the outputs it is given and records
 the region each call was signed for (point a client at it with
@@ -13,10 +17,12 @@ the region each call was signed for (point a client at it with
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
 import subprocess
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
@@ -28,7 +34,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from tests.support.chat_api import Api
+from tests.support.chat_api import Api, make_service
 from tests.support.local_server import LocalServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,6 +138,14 @@ def make_call(variables: list[str], env: dict[str, str]) -> subprocess.Completed
     )
 
 
+def serve_streams(api: Api) -> None:
+    """Let the streaming app (``handlers.chat_stream``) serve ``api``'s current settings over
+    the same local Bedrock (after ``api.use(...)``, so both routes route alike)."""
+    from handlers.chat_stream import use_service
+
+    use_service(make_service(api.server, api.settings))
+
+
 @dataclass(frozen=True)
 class Seen:
     """One request the front received and what it did with it."""
@@ -142,14 +156,24 @@ class Seen:
     refused: str | None
 
 
-class SignedFront(LocalServer):
-    """API Gateway with IAM auth, for one stage (``/<stage>/...``), in front of ``api``."""
+STREAM_ROUTE = "/chat/stream"
+_PASSED_HEADERS = ("content-type", "cache-control", "retry-after")
 
-    def __init__(self, api: Api, *, stage: str, region: str) -> None:
+
+class SignedFront(LocalServer):
+    """API Gateway with IAM auth, for one stage (``/<stage>/...``), in front of ``api``; with
+    ``stream_port``, ``POST /chat/stream`` goes to the ASGI app listening there."""
+
+    def __init__(
+        self, api: Api, *, stage: str, region: str, stream_port: int | None = None
+    ) -> None:
         self.api = api
         self.stage = stage
         self.region = region
+        self.stream_port = stream_port
         self.seen: list[Seen] = []
+        self.streamed: list[tuple[float, bytes]] = []
+        """Each chunk of a streamed answer with the ``time.monotonic()`` it was sent on."""
         super().__init__(_front_handler(self))
 
     @property
@@ -173,6 +197,9 @@ def _front_handler(front: SignedFront) -> type[BaseHTTPRequestHandler]:
                 status, payload = 403, _gateway_error("INVALID_SIGNATURE", problem)
             elif not path.startswith(prefix + "/"):
                 status, payload = 403, _gateway_error("MISSING_AUTHENTICATION_TOKEN", "no route")
+            elif front.stream_port is not None and path[len(prefix) :] == STREAM_ROUTE:
+                self._stream(front.stream_port, path, headers, body)
+                return
             else:
                 reply = front.api.call(
                     self.command,
@@ -188,6 +215,30 @@ def _front_handler(front: SignedFront) -> type[BaseHTTPRequestHandler]:
             self.send_header("content-length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
+
+        def _stream(self, port: int, path: str, headers: dict[str, str], body: bytes) -> None:
+            # Forward the request; pass the answer on as each piece of it arrives. The front
+            # speaks HTTP/1.0 (no length: the body ends when the connection closes).
+            upstream = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            sent = {k: v for k, v in headers.items() if k.lower() == "content-type"}
+            upstream.request(self.command, STREAM_ROUTE, body=body, headers=sent)
+            response = upstream.getresponse()
+            # Seen once the status is known: the caller may be done before the body ends.
+            front.seen.append(Seen(self.command, path, response.status, None))
+            self.send_response(response.status)
+            for name in _PASSED_HEADERS:
+                value = response.getheader(name)
+                if value is not None:
+                    self.send_header(name, value)
+            self.end_headers()
+            self.wfile.flush()
+            try:
+                while chunk := response.read1(65536):
+                    self.wfile.write(chunk)
+                    self.wfile.flush()
+                    front.streamed.append((time.monotonic(), chunk))
+            finally:
+                upstream.close()
 
         do_GET = do_POST = _answer
 
