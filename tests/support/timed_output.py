@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import select
 import subprocess
 import time
@@ -57,3 +58,15 @@ def first_arrival(pieces: list[tuple[float, bytes]], needle: bytes) -> float:
         if needle in seen:
             return when
     raise AssertionError(f"{needle!r} never arrived; output: {seen!r}")
+
+
+_EMF_LINE = re.compile(r'\{"_aws":[^\n]*\n')
+
+
+def without_metrics(text: str) -> str:
+    """``text`` without the EMF metric lines an in-process server thread printed into it.
+
+    The local stream app runs in the test's process, so its Powertools metrics go to the same
+    ``sys.stdout`` the client prints its deltas to, and may land between two deltas.
+    """
+    return _EMF_LINE.sub("", text)

@@ -24,7 +24,7 @@ from tests.support.signed_front import (
     profile_environment,
     serve_streams,
 )
-from tests.support.timed_output import TimedWriter, first_arrival, read_timed
+from tests.support.timed_output import TimedWriter, first_arrival, read_timed, without_metrics
 
 STORY = "once upon a time a kit streamed its answer to a terminal one piece at a time"
 EVENT_DELAY_S = 0.1
@@ -75,11 +75,12 @@ def test_given_an_error_after_the_first_delta_when_streamed_then_it_is_printed_a
     status = run_stream(deployed_streaming, "--message=hello")
     # Then the text so far is printed, then the error event's code, and the status is 1
     captured = capsys.readouterr()
+    out = without_metrics(captured.out)
     assert status == 1
-    assert "partial words" in captured.out
+    assert "partial words" in out
     assert "the stream ended with an error" in captured.err
     assert '"code": "model_stream_error"' in captured.err
-    assert "model" not in captured.out.replace("partial words", "").strip()
+    assert "model" not in out.replace("partial words", "").strip()
 
 
 def test_given_a_request_the_api_refuses_when_streamed_then_the_json_error_and_status_1(
@@ -107,7 +108,7 @@ def test_given_a_throttled_first_model_when_streamed_then_the_summary_names_the_
     # When the client streams from the tier
     status = run_stream(deployed_streaming, f"--body={json.dumps(body)}")
     # Then the second model answered, and the summary says so
-    out = capsys.readouterr().out
+    out = without_metrics(capsys.readouterr().out)
     assert status == 0
     assert "Echo: hello there" in out
     summary = out.strip().splitlines()[-1]
