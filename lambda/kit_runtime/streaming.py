@@ -76,7 +76,9 @@ class StreamContext:
         self.request_id = str(request.get("requestId") or uuid.uuid4())
         epoch = request.get("requestTimeEpoch")
         self.request_time_epoch_ms = epoch if isinstance(epoch, int) else None
-        deadline_ms = function.get("deadline_ms")
+        # The adapter serializes the Rust runtime's Context, whose field is `deadline` (its
+        # README's example says deadline_ms): accept both.
+        deadline_ms = function.get("deadline", function.get("deadline_ms"))
         self.function_remaining_ms = (
             int(deadline_ms - time.time() * 1000) if isinstance(deadline_ms, int) else None
         )

@@ -43,6 +43,10 @@ def adapter_environment() -> dict[str, str]:
         "AWS_LWA_PORT": ADAPTER_PORT,
         # Ready once the port accepts connections: the app has no health route to serve.
         "AWS_LWA_READINESS_CHECK_PROTOCOL": "tcp",
+        # The adapter does not give the app process a trace id (_X_AMZN_TRACE_ID;
+        # aws/aws-lambda-web-adapter#312), so the X-Ray SDK would fail every Bedrock call's
+        # subsegment: the stream function is traced by Lambda only.
+        "POWERTOOLS_TRACE_DISABLED": "true",
     }
 
 
@@ -92,4 +96,11 @@ class ChatStreamEndpoint(ApiEndpoint):
                 revision=self.revision,
             )
         )
-        self._add_route("/chat/stream", "POST", request=ChatRequest, stream=True)
+        # In STREAM mode the integration timeout bounds the whole answer: the function's.
+        self._add_route(
+            "/chat/stream",
+            "POST",
+            request=ChatRequest,
+            stream=True,
+            timeout=Duration.seconds(STREAM_FUNCTION_TIMEOUT_SECONDS),
+        )

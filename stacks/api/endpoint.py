@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
@@ -86,12 +87,13 @@ class ApiEndpoint(Construct):
         request: type[BaseModel] | None = None,
         *,
         stream: bool = False,
+        timeout: Duration | None = None,
     ) -> None:
         """Route ``method path`` to the function; API Gateway checks a JSON body against
         ``request`` (its model is named after the contract class); ``stream``: the answer is
         streamed (see :meth:`KitRestApi.add_route`)."""
         if request is None:
-            self._api.add_route(path, method, self.handler.function, stream=stream)
+            self._api.add_route(path, method, self.handler.function, stream=stream, timeout=timeout)
             return
         self._api.add_route(
             path,
@@ -100,4 +102,5 @@ class ApiEndpoint(Construct):
             request_schema=api_gateway_schema(request),
             model_name=request.__name__,
             stream=stream,
+            timeout=timeout,
         )

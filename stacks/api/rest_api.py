@@ -112,6 +112,7 @@ class KitRestApi(Construct):
         request_schema: dict[str, Any] | None = None,
         model_name: str | None = None,
         stream: bool = False,
+        timeout: Duration | None = None,
     ) -> apigw.Method:
         """Route ``method path`` to ``handler`` (Lambda proxy) with the stage's time budget.
 
@@ -125,12 +126,17 @@ class KitRestApi(Construct):
             Response streaming: API Gateway invokes the function with
             ``InvokeWithResponseStream`` and passes its answer on as it comes
             (``ResponseTransferMode: STREAM``).
+        timeout:
+            The integration timeout; default: the stage's ``api.integration_timeout_seconds``.
+            A streamed route needs its own: in STREAM mode it bounds the whole response (up to
+            15 minutes, API Gateway developer guide, "response-streaming-http", checked
+            2026-12-01), not the wait for the first byte.
         """
         resource = self.api.root.resource_for_path(path)
         integration = apigw.LambdaIntegration(
             handler,
             proxy=True,
-            timeout=Duration.seconds(self._plan.config.api.integration_timeout_seconds),
+            timeout=timeout or Duration.seconds(self._plan.config.api.integration_timeout_seconds),
             response_transfer_mode=apigw.ResponseTransferMode.STREAM if stream else None,
         )
         models: dict[str, apigw.IModel] = {}

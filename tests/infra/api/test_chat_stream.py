@@ -48,6 +48,22 @@ def test_the_stream_route_invokes_the_function_with_response_streaming(
     assert "ChatStreamFunction" in uri
 
 
+def test_the_stream_route_may_stream_as_long_as_the_function_runs_not_the_chat_timeout(
+    stage: Synthesized,
+) -> None:
+    # In STREAM mode the integration timeout bounds the whole answer, so the chat route's
+    # (29 s by default) would cut every long answer mid-stream.
+    timeout_ms = stream_method(stage)["Integration"]["TimeoutInMillis"]
+    assert timeout_ms == stream_function(stage)["Timeout"] * 1000
+    assert timeout_ms > stage.config.api.integration_timeout_seconds * 1000
+
+
+def test_the_stream_function_is_not_traced_by_the_sdk_the_adapter_gives_no_trace_id(
+    stage: Synthesized,
+) -> None:
+    assert stream_function(stage)["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"] == "true"
+
+
 def test_the_stream_function_runs_behind_the_web_adapter_of_its_region(
     stage: Synthesized,
 ) -> None:
