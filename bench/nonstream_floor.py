@@ -33,6 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT), str(ROOT / "lambda")]
 
+from common import at_least, percentile  # noqa: E402
 from local_servers import BENCH_ENV, spawn  # noqa: E402
 
 for _key, _value in BENCH_ENV.items():
@@ -56,13 +57,6 @@ class FloorFigures:
 
     def added(self) -> list[float]:
         return [k - m for k, m in zip(self.kit, self.minimal, strict=True)]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
 @contextlib.contextmanager
@@ -189,8 +183,10 @@ def report(figures: FloorFigures) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("-n", "--requests", type=int, default=2000)
-    parser.add_argument("--warmup", type=int, default=200, help="untimed requests per handler")
+    parser.add_argument("-n", "--requests", type=at_least(1), default=2000)
+    parser.add_argument(
+        "--warmup", type=at_least(0), default=200, help="untimed requests per handler"
+    )
     args = parser.parse_args()
     print(
         f"# non-streaming floor {datetime.date.today()} on {platform.machine()} "

@@ -38,6 +38,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT), str(ROOT / "lambda")]
 
+from common import at_least, percentile  # noqa: E402
 from local_servers import BENCH_ENV, spawn  # noqa: E402
 
 for _key, _value in BENCH_ENV.items():
@@ -77,13 +78,6 @@ class StreamFigures:
 
     def added_slope(self) -> list[float]:
         return [k - d for k, d in zip(self.kit.slope, self.direct.slope, strict=True)]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
 class KitCaller:
@@ -235,9 +229,14 @@ def report(figures: StreamFigures) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("-n", "--requests", type=int, default=300)
-    parser.add_argument("--events", type=int, default=50, help="content deltas per stream")
-    parser.add_argument("--warmup", type=int, default=30, help="untimed requests per path")
+    parser.add_argument("-n", "--requests", type=at_least(1), default=300)
+    parser.add_argument(
+        "--events",
+        type=at_least(2),
+        default=50,
+        help="content deltas per stream (>= 2: the per-event cost needs a second event)",
+    )
+    parser.add_argument("--warmup", type=at_least(0), default=30, help="untimed requests per path")
     args = parser.parse_args()
     print(
         f"# stream overhead {datetime.date.today()} on {platform.machine()} "

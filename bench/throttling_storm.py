@@ -21,17 +21,34 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "lambda")]
+sys.path[:0] = [str(ROOT / "bench"), str(ROOT), str(ROOT / "lambda")]
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "BedrockKitBench")
+
+
+def chain_length(text: str) -> int:
+    """An argparse type: a tier chain's length, 1-4 like ``tiers`` in config."""
+    from stacks.config.models import MAX_CHAIN
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if not 1 <= value <= MAX_CHAIN:
+        raise argparse.ArgumentTypeError(f"{value} is not a chain length (1-{MAX_CHAIN})")
+    return value
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("-n", "--requests", type=int, default=2000)
-    parser.add_argument("--rate", type=float, default=0.3)
+    from common import at_least, fraction
+
+    parser.add_argument("-n", "--requests", type=at_least(1), default=2000)
+    parser.add_argument("--rate", type=fraction, default=0.3, help="share of calls throttled")
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--workers", type=int, default=16)
-    parser.add_argument("--chain", type=int, default=3, help="models in the fast tier")
+    parser.add_argument("--workers", type=at_least(1), default=16)
+    parser.add_argument(
+        "--chain", type=chain_length, default=3, help="models in the fast tier (1-4, as config)"
+    )
     args = parser.parse_args()
 
     from stacks.config.runtime import RuntimeConfig

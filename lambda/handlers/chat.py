@@ -25,7 +25,7 @@ from kit_runtime.metering import record_answer
 from kit_runtime.observability import logger, metrics, tracer
 
 app = APIGatewayRestResolver()
-register_error_handlers(app, routes_hint="use POST /chat or GET /models")
+register_error_handlers(app, routes_hint="use POST /chat, POST /chat/stream or GET /models")
 
 _service: ChatService | None = None
 

@@ -134,6 +134,9 @@ def chat_events(
             yield sse("error", error.body(request_id))
     finally:
         metrics.flush_metrics()
+        # Flushing clears only when metrics are enabled: a local server runs with them off
+        # (make serve-local) and would otherwise pile every request's values into one set.
+        metrics.clear_metrics()
 
 
 class ChatStreamApp:

@@ -20,6 +20,7 @@ def chat_settings(
         caching=config.prompt_caching,
         enabled_ids=[m.id for m in plan.chat_models],
         catalog=plan.catalog,
+        profiles={m.id: m.profile for m in plan.chat_models},
     )
     return ChatSettings(
         stage=plan.name,

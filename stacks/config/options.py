@@ -45,9 +45,14 @@ def tier_model_ids(target: Any) -> list[str]:
     return []
 
 
-def latency_optimized(spec: ModelSpec, region: str) -> bool:
-    """Whether ``spec`` is served latency-optimized to callers in ``region``."""
-    return region in spec.latency_optimized_regions
+def latency_optimized(spec: ModelSpec, region: str, profile: str | None = "any") -> bool:
+    """Whether ``spec``, reached through ``profile`` from ``region``, is served latency-optimized.
+
+    Bedrock offers it through cross-region inference only ("Regions supporting inference
+    profile", latency-optimized-inference.html, checked 2026-12-01): a model enabled in-region
+    (``profile`` ``None``) is not. ``"any"``: the model reached through some profile.
+    """
+    return profile is not None and region in spec.latency_optimized_regions
 
 
 def options_problems(
@@ -59,6 +64,7 @@ def options_problems(
     caching: PromptCachingConfig,
     enabled_ids: Iterable[str],
     catalog: Catalog,
+    profiles: Mapping[str, str | None] | None = None,
 ) -> list[str]:
     """Each tier option must be supported by the tier's (first) model, and a cache ``ttl`` by
     at least one enabled model that caches.
@@ -85,12 +91,15 @@ def options_problems(
         if spec is None:
             continue  # the tier's model is reported by the models checks
         key = f"{prefix}.tier_options.{tier}"
-        if opts.latency == "optimized" and not latency_optimized(spec, region):
+        profile = (profiles or {}).get(spec.id, "any")
+        if opts.latency == "optimized" and not latency_optimized(spec, region, profile):
             offering = sorted(m.id for m in catalog.models.values() if latency_optimized(m, region))
+            how = " (enabled in-region: it is offered through a cross-region profile only)"
             problems.append(
                 f"{key}.latency: 'optimized' is not offered for {spec.id!r} (tier {tier}) in "
-                f"region {region!r}; allowed: 'standard', or map the tier to a model that offers "
-                f"it here: {', '.join(offering) or '(none in this region)'}"
+                f"region {region!r}{how if profile is None else ''}; allowed: 'standard', or map "
+                "the tier to a model that offers it here, through its profile: "
+                f"{', '.join(offering) or '(none in this region)'}"
             )
         if opts.service_tier != "default" and opts.service_tier not in spec.service_tiers:
             offered = ["default", *sorted(spec.service_tiers)]
@@ -117,6 +126,7 @@ def runtime_options(
     caching: PromptCachingConfig,
     enabled_ids: Iterable[str],
     catalog: Catalog,
+    profiles: Mapping[str, str | None] | None = None,
 ) -> tuple[dict[Tier, CallOptions], tuple[str, ...], CachingSettings]:
     """The chat function's option settings: per-tier options, the enabled models served
     latency-optimized from ``region``, and the caching switch."""
@@ -124,7 +134,8 @@ def runtime_options(
         sorted(
             mid
             for mid in enabled_ids
-            if (spec := catalog.get(mid)) is not None and latency_optimized(spec, region)
+            if (spec := catalog.get(mid)) is not None
+            and latency_optimized(spec, region, (profiles or {}).get(mid, "any"))
         )
     )
     per_tier = {

@@ -189,6 +189,7 @@ def semantic_problems(
         caching=stage.prompt_caching,
         enabled_ids=[ref.id for ref in stage.models],
         catalog=catalog,
+        profiles={ref.id: ref.profile for ref in stage.models},
     )
     problems += api_problems(prefix, stage.api)
     problems += runtime_problems(prefix, stage.runtime, stage.api.integration_timeout_seconds)

@@ -31,6 +31,7 @@ import os
 import sys
 import time
 import uuid
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -112,7 +113,7 @@ def deployed_settings(plan: Any, *, profile: str | None) -> Any:
     from kit_runtime.contracts.chat import ENV_VAR, ChatSettings
     from stacks.tools.client import api_stack_name
 
-    session = botocore.session.Session(profile=profile)
+    session = botocore.session.Session(profile=profile or None)
     stack = api_stack_name(plan.kit_name, plan.name)
     try:
         resources = session.create_client(
@@ -230,6 +231,10 @@ class LocalApi:
         result = await asyncio.get_running_loop().run_in_executor(
             None, self.rest_handler, event, LocalContext(self.timeout_s)
         )
+        # With metrics off (the local server), Powertools' flush keeps what it collected.
+        from kit_runtime.observability import metrics
+
+        metrics.clear_metrics()
         answer = dict(result.get("headers") or {})
         for name, values in (result.get("multiValueHeaders") or {}).items():
             answer[name] = values[-1]
@@ -283,6 +288,9 @@ def banner(url: str, *, where: str, model: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry of ``make serve-local`` and ``make serve``."""
+    # The local server turns metrics off; Powertools then warns per request that it has none to
+    # publish, which is noise in a terminal.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     parser = argparse.ArgumentParser(prog="python -m stacks.tools.serve")
     parser.add_argument("--stage", default="", help="empty: kit.default_stage of cdk.json")
     parser.add_argument("--local", action="store_true", help="the local Bedrock stand-in")

@@ -24,7 +24,9 @@ def rules_for(
         rules[route.invoke_arn] = ModelRules(
             cache_fields=tuple(caching.fields) if caching else (),
             cache_ttls=tuple(caching.ttls) if caching else (),
-            latency_optimized=region in facts.latency_optimized_regions,
+            # Bedrock serves it latency-optimized through cross-region profiles only.
+            latency_optimized=route.profile is not None
+            and region in facts.latency_optimized_regions,
             service_tiers=tuple(facts.service_tiers),
         )
     return rules

@@ -140,7 +140,10 @@ def test_latency_optimized_is_sent_where_offered_and_refused_where_not(chat_api:
     slow = chat_models(catalog(), lambda f: REGION not in f.latency_optimized_regions)
     if not fast or not slow:
         pytest.skip(f"needs chat models with and without latency optimization in {REGION}")
-    chat_api.use(settings_serving(fast[0], slow[0], latency_optimized_models=(fast[0],)))
+    settings = settings_serving(fast[0], slow[0], latency_optimized_models=(fast[0],))
+    # (served through a cross-region profile: Bedrock offers latency optimization only there)
+    route = settings.models[fast[0]].model_copy(update={"profile": "us"})
+    chat_api.use(settings.model_copy(update={"models": {**settings.models, fast[0]: route}}))
     # When a request asks for it on the model that has it
     got = chat_api.chat({"messages": HELLO, "model": fast[0], "latency": "optimized"})
     # Then Bedrock gets performanceConfig and the answer says so

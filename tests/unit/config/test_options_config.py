@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from functools import partial
 from typing import Any
 
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from stacks.catalog import ModelSpec, load_catalog
 from stacks.config import ConfigError, load_plan
 from stacks.config.options import runtime_options
-from tests.stages import basic_stage, pick_models
+from tests.stages import basic_stage
 
 CATALOG = load_catalog()
 NAME = "qa"
@@ -89,11 +88,13 @@ def test_latency_optimized_where_offered_reaches_the_function_settings() -> None
         for region in spec.latency_optimized_regions
     )
     for region, model_id in candidates:
-        picked = pick_models(CATALOG, region, 1, where=partial(_is, model_id))
-        if picked:
+        spec = CATALOG.models[model_id]
+        profiles = [p for p, ip in sorted(spec.inference_profiles.items()) if region in ip.sources]
+        if profiles:
+            picked = [{"id": model_id, "profile": profiles[0]}]
             break
     else:
-        pytest.skip("no latency-optimized chat model reachable from its region")
+        pytest.skip("no latency-optimized chat model reachable through a profile")
     stage = base()
     stage.update(
         region=region,
@@ -109,8 +110,34 @@ def test_latency_optimized_where_offered_reaches_the_function_settings() -> None
         caching=plan.config.prompt_caching,
         enabled_ids=[m.id for m in plan.chat_models],
         catalog=CATALOG,
+        profiles={m.id: m.profile for m in plan.chat_models},
     )
     # Then the model is listed as latency-optimized and the fast tier asks for it
     assert optimized == (model_id,)
     assert tiers["fast"].latency == "optimized" and "balanced" not in tiers
     assert caching.enabled is True
+
+
+def test_latency_optimized_on_a_model_enabled_in_region_fails_synth_saying_why() -> None:
+    # Given a latency-optimized model enabled in-region (Bedrock offers it through profiles only)
+    found = [
+        (region, spec.id)
+        for spec in sorted(CATALOG.models.values(), key=lambda s: s.id)
+        if spec.kind == "chat"
+        for region in spec.latency_optimized_regions
+        if region in spec.regions
+    ]
+    if not found:
+        pytest.skip("no latency-optimized chat model is also served in-region")
+    region, model_id = found[0]
+    stage = base()
+    stage.update(
+        region=region,
+        models=[{"id": model_id}],
+        tiers=dict.fromkeys(("fast", "balanced", "deep"), model_id),
+        tier_options={"fast": {"latency": "optimized"}},
+    )
+    # Then synth refuses it, naming the key and the cross-region requirement
+    msg = problems(stage)
+    assert f"stages.{NAME}.tier_options.fast.latency: 'optimized' is not offered" in msg
+    assert "cross-region profile only" in msg
