@@ -80,7 +80,8 @@ def _constraints(root: type[BaseModel], loc: tuple[Any, ...], value: Any = None)
         for name, word in (("min_length", "at least"), ("max_length", "at most")):
             length = getattr(meta, name, None)
             if length is not None:
-                bounds.append(f"{word} {length} {unit}")
+                noun = unit if length != 1 else unit.replace("entries", "entry")
+                bounds.append(f"{word} {length} {noun}")
     return ", ".join(bounds)
 
 
@@ -103,6 +104,12 @@ def describe(prefix: str, root: type[BaseModel], err: Any) -> str:
             return f"{path}.{key}: required key is missing; allowed: {tags}"
         return f"{path}.{key}: {show(ctx.get('tag'))} is not allowed; allowed: {tags}"
     msg = err["msg"]
+    if shown and shown[-1] == "[key]":  # a mapping key not among the allowed ones
+        key_path = path.removesuffix(".[key]")
+        allowed_keys = ctx.get("expected") or ctx.get("pattern") or "see the README"
+        return f"{key_path}: unknown key; allowed keys here: {allowed_keys}"
+    if err["type"] == "bool_type":
+        return f"{path}: {show(value)} is not allowed; allowed: true, false"
     if ctx.get("pattern"):
         words = _pattern_words(root, tuple(loc))
         msg = f"expected {words}" if words else f"must match {ctx['pattern']}"
@@ -110,9 +117,12 @@ def describe(prefix: str, root: type[BaseModel], err: Any) -> str:
         msg = f"allowed: {ctx['expected']}"
     else:
         bounds = _constraints(root, loc, value)
-        if bounds:
+        if bounds and err["type"] in ("too_long", "too_short"):
+            msg = f"allowed: {bounds}"
+        elif bounds:
             msg = f"{msg}; allowed: {bounds}"
-    return f"{path}: {show(value)} is not allowed: {msg}"
+    joiner = ";" if msg.startswith("allowed:") else ":"
+    return f"{path}: {show(value)} is not allowed{joiner} {msg}"
 
 
 def _allowed_keys(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:

@@ -96,7 +96,7 @@ def test_given_an_entry_twice_then_synth_fails() -> None:
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ([], "at least 1 entries"),
+        ([], "at least 1 entry"),
         (5, "a model id, or a list of"),
         ({"id": "x"}, "a model id, or a list of"),
     ],
