@@ -18,14 +18,13 @@ line and EMF metrics are still formatted and written, as in Lambda, just not dis
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
 import json
 import os
 import platform
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT), str(ROOT / "lambda")]
 
-from common import at_least, percentile  # noqa: E402
+from common import at_least, percentile, stdout_to_devnull  # noqa: E402
 from local_servers import BENCH_ENV, spawn  # noqa: E402
 
 for _key, _value in BENCH_ENV.items():
@@ -57,22 +56,6 @@ class FloorFigures:
 
     def added(self) -> list[float]:
         return [k - m for k, m in zip(self.kit, self.minimal, strict=True)]
-
-
-@contextlib.contextmanager
-def stdout_to_devnull() -> Iterator[None]:
-    """Point file descriptor 1 at /dev/null (the log and metric writes still happen)."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
 
 
 def handlers(bedrock_port: int) -> tuple[Handler, Handler]:

@@ -21,7 +21,6 @@ with empty caches).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import platform
@@ -31,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +46,7 @@ from common import (
     percentile,
     row,
     stages,
+    stdout_to_devnull,
     tail,
     tool_version,
 )
@@ -315,22 +315,6 @@ class _StubClient:
 
     def converse(self, **_: Any) -> dict[str, Any]:
         return self.answer
-
-
-@contextlib.contextmanager
-def stdout_to_devnull() -> Iterator[None]:
-    """Point file descriptor 1 at /dev/null (the log/metric writes still happen)."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
 
 
 def _timed(fn: Callable[[], Any], n: int, out: list[float]) -> None:

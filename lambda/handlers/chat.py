@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from kit_runtime.chat import ChatService
+from kit_runtime.chat import ChatService, stage_chat_service
 from kit_runtime.contracts.chat_api import ChatRequest, field_path
 from kit_runtime.http import (
     parse_body,
@@ -34,11 +34,7 @@ def service() -> ChatService:
     """The stage's service, built once per execution environment."""
     global _service
     if _service is None:
-        from kit_runtime.bedrock import runtime_client
-        from kit_runtime.settings import load_chat_settings, load_runtime_catalog
-
-        settings = load_chat_settings()
-        _service = ChatService(settings, load_runtime_catalog(), runtime_client(settings.budget))
+        _service = stage_chat_service()
     return _service
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-from kit_runtime.chat import ChatService
+from kit_runtime.chat import ChatService, stage_chat_service
 from kit_runtime.streaming import ChatStreamApp
 
 PORT_VARIABLES = ("AWS_LWA_PORT", "PORT")
@@ -26,11 +26,7 @@ def service() -> ChatService:
     """The stage's service, built once per execution environment."""
     global _service
     if _service is None:
-        from kit_runtime.bedrock import runtime_client
-        from kit_runtime.settings import load_chat_settings, load_runtime_catalog
-
-        settings = load_chat_settings()
-        _service = ChatService(settings, load_runtime_catalog(), runtime_client(settings.budget))
+        _service = stage_chat_service()
     return _service
 
 

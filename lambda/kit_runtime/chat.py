@@ -492,3 +492,13 @@ class ChatService:
             attempts=attempts,
             fallbacks=fallbacks,
         )
+
+
+def stage_chat_service() -> ChatService:
+    """The stage's chat service: its settings (``KIT_SETTINGS``), the catalog facts shipped in
+    the asset and a botocore client; each chat function builds it once per environment."""
+    from kit_runtime.bedrock import runtime_client
+    from kit_runtime.settings import load_chat_settings, load_runtime_catalog
+
+    settings = load_chat_settings()
+    return ChatService(settings, load_runtime_catalog(), runtime_client(settings.budget))
