@@ -17,11 +17,11 @@ from constructs import Construct
 from kit_runtime.contracts.chat_api import ChatRequest
 from stacks.api.chat_settings import chat_settings
 from stacks.api.endpoint import ApiEndpoint
+from stacks.api.handler_function import api_handler_function
 from stacks.api.rest_api import KitRestApi
 from stacks.api.web_adapter import web_adapter_layers
 from stacks.config import StagePlan
 from stacks.core.bedrock_iam import bedrock_invoke_statements
-from stacks.core.function import KitFunction
 from stacks.core.lambda_asset import ARCHITECTURE
 from stacks.core.references import GuardrailHandle, ProfileHandles
 
@@ -68,22 +68,18 @@ class ChatStreamEndpoint(ApiEndpoint):
             scope, construct_id, api=api, upstream=(profiles.revision, guardrail.revision)
         )
         layer_arn = web_adapter_layers().arn(plan.region, ARCHITECTURE.name)
-        self.handler = KitFunction(
+        self.handler = api_handler_function(
             self,
-            "Function",
             plan=plan,
             code=code,
             handler=STARTUP_SCRIPT,
-            description="bedrock-cdk-kit chat stream handler",
             service="chat-stream",
-            invocation="sync",
             settings=chat_settings(plan, profiles=profiles, guardrail=guardrail),
             upstream=self.revision,
-            timeout=Duration.seconds(STREAM_FUNCTION_TIMEOUT_SECONDS),
-            reserved_concurrency=plan.config.runtime.reserved_concurrency,
+            log_logical_id=LOG_GROUP_LOGICAL_ID,
+            timeout_seconds=STREAM_FUNCTION_TIMEOUT_SECONDS,
             layers=(lambda_.LayerVersion.from_layer_version_arn(self, "WebAdapter", layer_arn),),
             environment=adapter_environment(),
-            log_logical_id=LOG_GROUP_LOGICAL_ID,
         )
         self._grant(
             bedrock_invoke_statements(

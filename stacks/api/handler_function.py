@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
@@ -21,6 +23,9 @@ def api_handler_function(
     settings: BaseModel,
     upstream: str,
     log_logical_id: str,
+    timeout_seconds: int | None = None,
+    layers: Sequence[lambda_.ILayerVersion] = (),
+    environment: Mapping[str, str] | None = None,
 ) -> KitFunction:
     """A function behind API Gateway: invoked synchronously, outliving the gateway's
     integration timeout by a second, with the stage's reserved concurrency.
@@ -35,6 +40,11 @@ def api_handler_function(
         A digest of the cross-stack values the function reads (see :class:`KitFunction`).
     log_logical_id:
         The pinned logical id of its retained log group.
+    timeout_seconds:
+        Default: the gateway's integration timeout plus a second (a streamed answer has its
+        own).
+    layers, environment:
+        Extra layers and environment variables (the streaming function's web adapter).
     """
     return KitFunction(
         scope,
@@ -47,7 +57,9 @@ def api_handler_function(
         invocation="sync",
         settings=settings,
         upstream=upstream,
-        timeout=Duration.seconds(plan.function_timeout_seconds),
+        timeout=Duration.seconds(timeout_seconds or plan.function_timeout_seconds),
         reserved_concurrency=plan.config.runtime.reserved_concurrency,
+        layers=tuple(layers),
+        environment=dict(environment or {}),
         log_logical_id=log_logical_id,
     )
