@@ -179,8 +179,17 @@ class LocalContext:
         return int((self.timeout_s - (time.monotonic() - self.started)) * 1000)
 
 
-def proxy_event(method: str, path: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
-    """The API Gateway REST proxy event of one HTTP request (as Lambda receives it)."""
+def proxy_event(
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: bytes,
+    *,
+    stage: str = "local",
+    request_time_epoch_ms: int | None = None,
+) -> dict[str, Any]:
+    """The API Gateway REST proxy event of one HTTP request (as Lambda receives it), received
+    at ``request_time_epoch_ms`` (default: now)."""
     try:
         text, encoded = body.decode("utf-8"), False
     except UnicodeDecodeError:
@@ -197,10 +206,10 @@ def proxy_event(method: str, path: str, headers: dict[str, str], body: bytes) ->
         "stageVariables": None,
         "requestContext": {
             "requestId": str(uuid.uuid4()),
-            "stage": "local",
+            "stage": stage,
             "resourcePath": path,
             "httpMethod": method,
-            "requestTimeEpoch": int(time.time() * 1000),
+            "requestTimeEpoch": request_time_epoch_ms or int(time.time() * 1000),
             "identity": {"sourceIp": "127.0.0.1"},
         },
         "body": text or None,

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -25,6 +23,7 @@ from kit_runtime.bedrock import runtime_client  # noqa: E402
 from kit_runtime.chat import ChatService  # noqa: E402
 from kit_runtime.contracts.catalog import RuntimeCatalog  # noqa: E402
 from kit_runtime.contracts.chat import ChatSettings, TimeBudget  # noqa: E402
+from stacks.tools.serve import proxy_event
 from tests.fakes import FakeBedrock  # noqa: E402
 from tests.support.lambda_context import LambdaContext  # noqa: E402
 
@@ -154,33 +153,21 @@ def rest_event(
     headers: dict[str, str] | None = None,
     request_time_epoch_ms: int | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway REST proxy event as Lambda receives it (received now by default)."""
+    """An API Gateway REST proxy event as Lambda receives it (received now by default); the
+    same builder ``make serve-local`` uses."""
     if raw is None and body is not None:
         raw = json.dumps(body)
-    headers = dict(JSON_HEADERS if headers is None else headers)
-    if request_time_epoch_ms is None:
-        request_time_epoch_ms = int(time.time() * 1000)
-    return {
-        "resource": path,
-        "path": path,
-        "httpMethod": method,
-        "headers": headers,
-        "multiValueHeaders": {k: [v] for k, v in headers.items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": None,
-        "stageVariables": None,
-        "requestContext": {
-            "requestId": str(uuid.uuid4()),
-            "stage": "test",
-            "resourcePath": path,
-            "httpMethod": method,
-            "requestTimeEpoch": request_time_epoch_ms,
-            "identity": {"sourceIp": "127.0.0.1"},
-        },
-        "body": raw,
-        "isBase64Encoded": False,
-    }
+    event = proxy_event(
+        method,
+        path,
+        dict(JSON_HEADERS if headers is None else headers),
+        b"",
+        stage="test",
+        request_time_epoch_ms=request_time_epoch_ms,
+    )
+    # The text as given (a test may send what is not valid UTF-8 once encoded).
+    event["body"] = raw
+    return event
 
 
 @dataclass
