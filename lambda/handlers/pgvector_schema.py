@@ -9,6 +9,7 @@ deployment and the Provider framework shows its message.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from typing import Any
@@ -57,7 +58,20 @@ def _read_user(secrets: Any, secret_arn: str) -> DbUser:
         raise SchemaError(
             f"secret {secret_arn}: {error.get('Code', 'error')}: {error.get('Message', '')}"
         ) from None
-    return read_user(secret)
+    return dataclasses.replace(read_user(secret), rotating=_rotating(secrets, secret_arn))
+
+
+def _rotating(secrets: Any, secret_arn: str) -> bool:
+    """Whether the secret has an ``AWSPENDING`` version: a rotation is under way."""
+    try:
+        pending = secrets.get_secret_value(SecretId=secret_arn, VersionStage="AWSPENDING")
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return False
+        raise SchemaError(
+            f"secret {secret_arn}: {exc.response.get('Error', {}).get('Code', 'error')}"
+        ) from None
+    return "AWSCURRENT" not in pending.get("VersionStages", [])
 
 
 # The function is a KitFunction (X-Ray active where the stage traces): botocore's subsegments

@@ -108,6 +108,9 @@ class DbUser:
 
     name: str
     password: str = field(repr=False)
+    rotating: bool = False
+    """A rotation of the secret is under way (an ``AWSPENDING`` version exists): the rotation
+    function owns the password, so an existing role keeps the one it has."""
 
 
 class DataApi:
@@ -425,8 +428,11 @@ def user_statements(table: PgvectorTable, user: DbUser, *, exists: bool) -> list
     owns this one table and nothing else of the database.
     """
     role = _quoted(user.name)
+    # During a rotation the database may already hold the pending password (setSecret ran):
+    # writing the current one back would leave the rotated secret unable to log in.
+    password = [] if exists and user.rotating else [password_statement(user, exists=exists)]
     return [
-        password_statement(user, exists=exists),
+        *password,
         Statement(
             f"schema privileges for {user.name}",
             f"GRANT ALL ON SCHEMA {_quoted(table.schema_name)} TO {role}",

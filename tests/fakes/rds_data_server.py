@@ -2,7 +2,8 @@
 
 Speaks the service's restJson1 protocol (botocore ``rds-data`` 2018-08-01: ``POST /Execute``
 -> ``ExecuteStatement``) and, on the same port, Secrets Manager's ``GetSecretValue`` (awsJson1.1,
-``X-Amz-Target: secretsmanager.GetSecretValue``), the one call the schema function makes::
+``X-Amz-Target: secretsmanager.GetSecretValue``, by ``VersionStage``), the one call the schema
+function makes::
 
     with FakeDataApi(postgres) as api:
         arn = api.add_secret("postgres", postgres.admin_password)
@@ -109,6 +110,7 @@ class _State:
     postgres: Postgres
     statuses: dict[str, int]
     secrets: dict[str, dict[str, str]] = field(default_factory=dict)
+    pending: dict[str, dict[str, str]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -155,6 +157,10 @@ class FakeDataApi(LocalServer):
         arn = f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{name}-AbCdEf"
         self._state.secrets[arn] = {"username": username, "password": password}
         return arn
+
+    def add_pending(self, arn: str, password: str) -> None:
+        """Give secret ``arn`` an ``AWSPENDING`` version (a rotation under way)."""
+        self._state.pending[arn] = {**self._state.secrets[arn], "password": password}
 
     def fail_next(self, count: int, code: str = RESUMING, message: str = RESUMING_MESSAGE) -> None:
         """The next ``count`` ``ExecuteStatement`` calls answer ``code`` without running."""
@@ -215,7 +221,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _get_secret_value(self, body: dict[str, Any]) -> None:
         arn = body.get("SecretId", "")
-        secret = self.state.secrets.get(arn)
+        stage = body.get("VersionStage", "AWSCURRENT")
+        secret = (
+            self.state.secrets.get(arn) if stage == "AWSCURRENT" else self.state.pending.get(arn)
+        )
         if secret is None:
             self._send(
                 400,
@@ -231,8 +240,8 @@ class _Handler(BaseHTTPRequestHandler):
                 "ARN": arn,
                 "Name": arn.rsplit(":", 1)[-1],
                 "SecretString": json.dumps(secret),
-                "VersionId": "v1",
-                "VersionStages": ["AWSCURRENT"],
+                "VersionId": "v1" if stage == "AWSCURRENT" else "v2",
+                "VersionStages": [stage],
                 "CreatedDate": 1764547200,
             },
         )

@@ -429,6 +429,25 @@ def test_the_user_secret_is_the_password_that_logs_in_and_is_never_logged(
     assert "SCRAM-SHA-256" not in out.out + out.err
 
 
+def test_a_rerun_during_a_rotation_keeps_the_password_the_rotation_set(cluster: Cluster) -> None:
+    # Given a created table, then a rotation whose setSecret gave the role a new password
+    cluster.send("Create", cluster.properties())
+    rotated = secrets.token_urlsafe(24)
+    cluster.front.add_pending(cluster.user_secret, rotated)
+    admin = cluster.postgres.connect(cluster.database)
+    try:
+        # (DDL takes no parameters; token_urlsafe is letters, digits, "-" and "_" only)
+        admin.run(f"ALTER ROLE {USER_NAME} PASSWORD '{rotated}'")
+    finally:
+        admin.close()
+    # When the schema re-runs before the rotation finishes
+    cluster.send("Update", cluster.properties())
+    # Then the role still logs in with the rotated password, not the current one
+    cluster.postgres.connect(cluster.database, USER_NAME, rotated).close()
+    with pytest.raises(pg8000.exceptions.Error):
+        cluster.postgres.connect(cluster.database, USER_NAME, cluster.user_password)
+
+
 def test_bad_properties_fail_naming_the_property(cluster: Cluster) -> None:
     # Given properties with a vector size the contract refuses
     props = cluster.properties()
