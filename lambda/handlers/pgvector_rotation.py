@@ -15,23 +15,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.config import Config
 
 from kit_runtime.contracts.pgvector import PgvectorRotationSettings
 from kit_runtime.observability import logger, tracer
-from kit_runtime.pgvector import DataApi
+from kit_runtime.pgvector import DataApi, cluster_clients
 from kit_runtime.pgvector_rotation import Rotation, parse_request
 from kit_runtime.settings import read_settings
-
-# The Data API calls retry a resuming cluster themselves, within the function's time.
-_NO_SDK_RETRIES = Config(retries={"total_max_attempts": 1})
-
-
-def _region(arn: str) -> str | None:
-    parts = arn.split(":")
-    return parts[3] if len(parts) > 3 and parts[3] else None
 
 
 @logger.inject_lambda_context
@@ -68,11 +58,9 @@ def handler(
     """
     settings = settings or read_settings(PgvectorRotationSettings)
     request = parse_request(event)
-    region = _region(settings.cluster_arn)
-    if client is None:
-        client = boto3.client("rds-data", region_name=region, config=_NO_SDK_RETRIES)
-    if secrets is None:
-        secrets = boto3.client("secretsmanager", region_name=region)
+    if client is None or secrets is None:
+        default_client, default_secrets = cluster_clients(settings.cluster_arn)
+        client, secrets = client or default_client, secrets or default_secrets
     where = {"step": request.step, "secret": request.secret_id, "version": request.token}
 
     def on_retry(code: str, attempt: int, delay: float) -> None:

@@ -14,18 +14,20 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from kit_runtime import custom_resource
 from kit_runtime.contracts.pgvector import PgvectorSchemaProperties
 from kit_runtime.observability import logger, tracer
-from kit_runtime.pgvector import DataApi, DbUser, SchemaError, ensure_schema, read_user
-
-# The schema function retries a resuming cluster and throttling itself, within its time.
-_NO_SDK_RETRIES = Config(retries={"total_max_attempts": 1})
+from kit_runtime.pgvector import (
+    DataApi,
+    DbUser,
+    SchemaError,
+    cluster_clients,
+    ensure_schema,
+    read_user,
+)
 
 
 def parse_properties(value: Any) -> PgvectorSchemaProperties:
@@ -43,11 +45,6 @@ def physical_id(props: PgvectorSchemaProperties) -> str:
     """Stable while the cluster, database and table stay; a new table is a new resource."""
     cluster = props.ClusterArn.rsplit(":", 1)[-1]
     return f"pgvector:{cluster}/{props.Table.database}/{props.Table.qualified_name}"
-
-
-def _region(arn: str) -> str | None:
-    parts = arn.split(":")
-    return parts[3] if len(parts) > 3 and parts[3] else None
 
 
 def _read_user(secrets: Any, secret_arn: str) -> DbUser:
@@ -115,13 +112,11 @@ def handler(
         )
     props = parse_properties(event.get("ResourceProperties"))
     table = props.Table
-    region = _region(props.ClusterArn)
-    if client is None:
-        client = boto3.client("rds-data", region_name=region, config=_NO_SDK_RETRIES)
+    if client is None or secrets is None:
+        default_client, default_secrets = cluster_clients(props.ClusterArn)
+        client, secrets = client or default_client, secrets or default_secrets
     user = None
     if props.UserSecretArn is not None:
-        if secrets is None:
-            secrets = boto3.client("secretsmanager", region_name=region)
         user = _read_user(secrets, props.UserSecretArn)
     logger.info(
         "setting up pgvector table",

@@ -536,6 +536,7 @@ __all__ = [
     "describe_statement",
     "ensure_schema",
     "expected_columns",
+    "cluster_clients",
     "password_statement",
     "read_user",
     "relation",
@@ -545,3 +546,20 @@ __all__ = [
     "user_statements",
     "verifier_matches",
 ]
+
+
+def cluster_clients(cluster_arn: str) -> tuple[Any, Any]:
+    """The ``rds-data`` and ``secretsmanager`` clients of the cluster's region.
+
+    The Data API client has botocore's retries off: :class:`DataApi` retries a resuming cluster
+    and throttling itself, within the function's time (the two would multiply).
+    """
+    import boto3
+    from botocore.config import Config
+
+    parts = cluster_arn.split(":")
+    region = parts[3] if len(parts) > 3 and parts[3] else None
+    data = boto3.client(
+        "rds-data", region_name=region, config=Config(retries={"total_max_attempts": 1})
+    )
+    return data, boto3.client("secretsmanager", region_name=region)
