@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from stacks.core.function import Placement
+
 
 @dataclass(frozen=True)
 class GuardrailHandle:
@@ -54,4 +56,19 @@ class KnowledgeHandles:
     """The stage's knowledge bases, by config name."""
 
     bases: Mapping[str, KnowledgeBaseHandle]
+    revision: str
+
+
+@dataclass(frozen=True)
+class NetworkHandles:
+    """A private stage's network: where the kit's functions run and the endpoints they use.
+
+    ``None`` in its place means the stage has no network (``network.mode: none``).
+    """
+
+    placement: Placement
+    """The VPC, subnets and the kit's function security group."""
+    endpoint_ids: Mapping[str, str]
+    """VPC endpoint id by service suffix (``bedrock-runtime``, ``execute-api``, ``s3``...)."""
+    vpc_id: str
     revision: str
