@@ -55,7 +55,7 @@ class KitRestApi(Construct):
         self.access_logs = retained_log_group(
             self,
             "AccessLogs",
-            days=plan.config.runtime.log_retention_days,
+            plan=plan,
             logical_id=ACCESS_LOGS_LOGICAL_ID,
         )
         self.api = apigw.RestApi(

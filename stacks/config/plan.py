@@ -88,6 +88,11 @@ class StagePlan:
         return self.config.production
 
     @property
+    def customer_managed_keys(self) -> bool:
+        """Each stack encrypts with its own customer-managed key (``encryption``)."""
+        return self.config.encryption.customer_managed(self.config.production)
+
+    @property
     def function_timeout_seconds(self) -> int:
         """The API function outlives the gateway by a second, never more."""
         return self.config.api.integration_timeout_seconds + 1

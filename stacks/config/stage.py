@@ -14,6 +14,7 @@ from kit_runtime.contracts.common import Tier
 from stacks.catalog import Catalog
 from stacks.config.api import ApiConfig, api_problems
 from stacks.config.base import ConfigError, Strict, describe, show
+from stacks.config.encryption import EncryptionConfig
 from stacks.config.guardrails import GuardrailConfig, guardrail_problems
 from stacks.config.knowledge import KnowledgeBases, knowledge_problems
 from stacks.config.model_access import ModelAccess, model_access_problems
@@ -83,6 +84,7 @@ class StageConfig(Strict):
     knowledge_bases: KnowledgeBases = ()
     api: ApiConfig = ApiConfig()
     runtime: RuntimeConfig = RuntimeConfig()
+    encryption: EncryptionConfig = EncryptionConfig()
 
 
 def check_context_keys(context: Mapping[str, Any]) -> None:

@@ -64,7 +64,7 @@ def kit_provider(
     framework_logs = retained_log_group(
         scope,
         "ProviderLogs",
-        days=plan.config.runtime.log_retention_days,
+        plan=plan,
         logical_id=log_logical_id,
     )
     framework_role = iam.Role(

@@ -89,9 +89,7 @@ class KitFunction(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         rt = plan.config.runtime
-        self.log_group = retained_log_group(
-            self, "Logs", days=rt.log_retention_days, logical_id=log_logical_id
-        )
+        self.log_group = retained_log_group(self, "Logs", plan=plan, logical_id=log_logical_id)
         self.role = iam.Role(
             self,
             "Role",

@@ -15,7 +15,6 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
@@ -23,7 +22,7 @@ from constructs import Construct
 from kit_runtime.contracts.pgvector import PgvectorTable
 from stacks.config import StagePlan
 from stacks.config.knowledge import AuroraPgvectorStore
-from stacks.core.logs import retention
+from stacks.core.logs import retained_log_group
 from stacks.core.nag import acknowledge
 from stacks.core.naming import digest
 from stacks.knowledge.common import pascal, pin, pin_tree
@@ -63,13 +62,9 @@ class AuroraNetwork(Construct):
             restrict_default_security_group=False,
         )
         if plan.production:
-            group = logs.LogGroup(
-                self,
-                "FlowLogs",
-                retention=retention(plan.config.runtime.log_retention_days),
-                removal_policy=RemovalPolicy.RETAIN,
+            group = retained_log_group(
+                self, "FlowLogs", plan=plan, logical_id=f"{NETWORK_ID}FlowLogs"
             )
-            pin(group, f"{NETWORK_ID}FlowLogs")
             self.vpc.add_flow_log(
                 "FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(group)
             )

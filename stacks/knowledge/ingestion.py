@@ -366,7 +366,7 @@ class IngestionPipeline(Construct):
         logs = retained_log_group(
             self,
             "FollowerLogs",
-            days=plan.config.runtime.log_retention_days,
+            plan=plan,
             logical_id=LOG_GROUP_LOGICAL_IDS["Follower"],
         )
         machine = sfn.StateMachine(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Arn, ArnFormat, Fn, RemovalPolicy, Stack
+from aws_cdk import Arn, ArnFormat, Fn, Stack
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
@@ -19,11 +19,12 @@ from stacks.config.knowledge import (
     KnowledgeBaseConfig,
     OpenSearchServerlessStore,
 )
+from stacks.core.keys import key_logical_id, stack_key
 from stacks.core.naming import digest
 from stacks.core.references import KnowledgeHandles
 from stacks.core.tags import cost_tags
 from stacks.knowledge.aurora import AuroraNetwork, AuroraPgvector
-from stacks.knowledge.common import VectorStore, check_unique_ids, pascal, pin
+from stacks.knowledge.common import VectorStore, check_unique_ids, pascal
 from stacks.knowledge.data_bucket import DataBucket
 from stacks.knowledge.knowledge_base import (
     DocumentSource,
@@ -91,18 +92,11 @@ class KnowledgeStack(Stack):
 
     # -- shared pieces -------------------------------------------------------------------------
 
-    def _build_key(self) -> kms.Key | None:
-        """The stage's customer-managed key (production stages only), rotated yearly."""
-        if not self._plan.production:
-            return None
-        key = kms.Key(
-            self,
-            "Key",
-            description=f"bedrock-cdk-kit {self._plan.name}: knowledge-base documents and stores",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        pin(key, KEY_ID)
+    def _build_key(self) -> kms.IKey | None:
+        """The stack's customer-managed key (``encryption``): documents, stores, secrets,
+        transient ingestion data and logs. Its logical id stays ``KnowledgeKey``."""
+        key = stack_key(self, self._plan)
+        assert key is None or key_logical_id(self) == KEY_ID
         return key
 
     def _build_data_bucket(self) -> DataBucket | None:
