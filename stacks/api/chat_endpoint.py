@@ -31,6 +31,7 @@ def chat_model_statements(
         application_profile_arns=list(profiles.arns.values()),
         guardrail_arn=guardrail.arn,
         guardrail_version_arn=guardrail.version_arn,
+        guardrail_key_arn=guardrail.key_arn,
         # No route streams yet (POST /chat and POST /rag answer whole): the streaming endpoint
         # grants InvokeModelWithResponseStream when it lands.
         streaming=False,

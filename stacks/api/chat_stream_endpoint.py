@@ -88,6 +88,7 @@ class ChatStreamEndpoint(ApiEndpoint):
                 application_profile_arns=list(profiles.arns.values()),
                 guardrail_arn=guardrail.arn,
                 guardrail_version_arn=guardrail.version_arn,
+                guardrail_key_arn=guardrail.key_arn,
                 streaming=True,
                 revision=self.revision,
             )

@@ -61,6 +61,7 @@ def bedrock_invoke_statements(
     guardrail_version_arn: str,
     streaming: bool = True,
     revision: str = "",
+    guardrail_key_arn: str | None = None,
 ) -> list[iam.PolicyStatement]:
     """Statements that let a principal invoke ``models`` only through the stage's guardrail.
 
@@ -79,6 +80,11 @@ def bedrock_invoke_statements(
     revision:
         Appended to the statement ids: a digest of the cross-stack values the statements
         hold, so the policy is rewritten (and the values re-read) whenever one changes.
+    guardrail_key_arn:
+        The guardrail's customer-managed key: ``kms:Decrypt`` on it, which Bedrock requires
+        of every principal using an encrypted guardrail during inference
+        (https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-permissions-kms.html,
+        checked 2026-12-01).
     """
     resources: list[str] = list(application_profile_arns)
     for model in models:
@@ -86,7 +92,18 @@ def bedrock_invoke_statements(
             if arn not in resources:
                 resources.append(arn)
     actions = list(INVOKE_ACTIONS if streaming else INVOKE_ACTIONS[:1])
-    return [
+    key = (
+        [
+            iam.PolicyStatement(
+                sid=f"DecryptStageGuardrail{revision}",
+                actions=["kms:Decrypt"],
+                resources=[guardrail_key_arn],
+            )
+        ]
+        if guardrail_key_arn is not None
+        else []
+    )
+    return key + [
         iam.PolicyStatement(
             sid=f"InvokeEnabledModelsThroughGuardrail{revision}",
             actions=actions,

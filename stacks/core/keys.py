@@ -42,6 +42,17 @@ class KitKey(kms.Key):
         super().__init__(scope, construct_id, **kwargs)
         self.service_sids: set[str] = set()
 
+    def add_to_resource_policy(
+        self, statement: iam.PolicyStatement, allow_no_op: bool | None = None
+    ) -> iam.AddToResourcePolicyResult:
+        """Every statement reaches the key policy through here, aws-cdk-lib's own included
+        (a queue target's EventBridge grant, a state machine's log delivery): one that lets a
+        service principal in with no condition is limited to this account's requests."""
+        services = [p for p in statement.principals if isinstance(p, iam.ServicePrincipal)]
+        if services and not statement.conditions:
+            statement.add_condition("StringEquals", {"aws:SourceAccount": Aws.ACCOUNT_ID})
+        return super().add_to_resource_policy(statement, allow_no_op)
+
     def allow_service(
         self,
         sid: str,

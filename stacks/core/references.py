@@ -24,6 +24,8 @@ class GuardrailHandle:
     version_arn: str
     """``<guardrail arn>:<version>``, the value of the ``bedrock:GuardrailIdentifier`` key."""
     revision: str
+    key_arn: str | None = None
+    """The guardrail's customer-managed key (invokers need ``kms:Decrypt``), if it has one."""
 
 
 @dataclass(frozen=True)

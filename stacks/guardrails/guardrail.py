@@ -7,6 +7,7 @@ import json
 
 from aws_cdk import CfnDeletionPolicy, Fn, Stack
 from aws_cdk import aws_bedrock as bedrock
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from stacks.config.guardrails import GuardrailConfig
@@ -35,6 +36,9 @@ class StageGuardrail(Construct):
     versions are retained (never deleted by CloudFormation); the README says how to delete
     them.
 
+    ``key`` (the stack's customer-managed key, ``encryption``) encrypts the guardrail; every
+    principal that invokes through it then needs ``kms:Decrypt`` on that key (``key_arn``).
+
     Attributes
     ----------
     revision:
@@ -50,8 +54,10 @@ class StageGuardrail(Construct):
         kit: str,
         stage: str,
         config: GuardrailConfig,
+        key: kms.IKey | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.key_arn = key.key_arn if key is not None else None
         self.guardrail = bedrock.CfnGuardrail(
             self,
             "Guardrail",
@@ -61,6 +67,8 @@ class StageGuardrail(Construct):
             blocked_outputs_messaging=config.blocked_output_message,
             content_policy_config=self._content_policy(config),
             sensitive_information_policy_config=self._pii_policy(config),
+            # The stack's customer-managed key (``encryption``), else an AWS-owned key.
+            kms_key_arn=self.key_arn,
         )
         # The digest covers the guardrail as deployed (its rendered properties), not the config:
         # a change in how the kit renders a config must publish a new version too.
@@ -91,6 +99,7 @@ class StageGuardrail(Construct):
             version=self.version_number,
             version_arn=self.version_arn,
             revision=self.revision,
+            key_arn=self.key_arn,
         )
 
     @staticmethod

@@ -8,6 +8,7 @@ from aws_cdk import Stack
 from constructs import Construct
 
 from stacks.config import StagePlan
+from stacks.core.keys import stack_key
 from stacks.guardrails.guardrail import StageGuardrail
 
 
@@ -19,5 +20,10 @@ class GuardrailStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.guardrail = StageGuardrail(
-            self, "Guardrail", kit=plan.kit_name, stage=plan.name, config=plan.config.guardrail
+            self,
+            "Guardrail",
+            kit=plan.kit_name,
+            stage=plan.name,
+            config=plan.config.guardrail,
+            key=stack_key(self, plan),
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_bedrock as bedrock
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -22,6 +22,7 @@ from constructs import Construct
 from kit_runtime.contracts.pgvector import PgvectorTable
 from stacks.config import StagePlan
 from stacks.config.knowledge import AuroraPgvectorStore
+from stacks.core.keys import key_statement
 from stacks.core.logs import retained_log_group
 from stacks.core.nag import acknowledge
 from stacks.core.naming import digest
@@ -146,10 +147,15 @@ class AuroraPgvector(Construct):
             generation=digest(embedding_model, dimensions),
             # Both secrets rotate, or neither: RDS rotates the master, a function the user's.
             rotate_user_secret=rotate,
+            secret_keys=(key,) if key is not None else (),
         )
         # The schema's statements run through the Data API on a running writer.
         self.schema.node.add_dependency(self.cluster)
-        self.identity = digest("aurora-pgvector", name, self.table.model_dump_json())
+        # The storage key is create-only: a stage switching customer-managed keys on or off
+        # gets a new cluster, so the knowledge base on it needs a new name (docs/decisions.md).
+        self.key_arn = key.key_arn if key is not None else None
+        aws_key = () if key is not None else ("aws-managed-key",)
+        self.identity = digest("aurora-pgvector", name, self.table.model_dump_json(), *aws_key)
 
     def _build_cluster(
         self,
@@ -171,7 +177,9 @@ class AuroraPgvector(Construct):
             enable_data_api=True,
             storage_encrypted=True,
             storage_encryption_key=key,
-            credentials=None if rotate else rds.Credentials.from_generated_secret(MASTER_USER),
+            credentials=None
+            if rotate
+            else rds.Credentials.from_generated_secret(MASTER_USER, encryption_key=key),
             manage_master_user_password=True if rotate else None,
             default_database_name=self.table.database,
             vpc=network.vpc,
@@ -182,6 +190,11 @@ class AuroraPgvector(Construct):
             copy_tags_to_snapshot=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
+        if rotate and key is not None:
+            # The RDS-managed master secret under the stack's key too (updatable in place).
+            cfn = cluster.node.default_child
+            assert isinstance(cfn, rds.CfnDBCluster)
+            cfn.add_property_override("MasterUserSecret.KmsKeyId", key.key_arn)
         acknowledge(
             cluster,
             "AwsSolutions-RDS11",
@@ -242,7 +255,19 @@ class AuroraPgvector(Construct):
                 actions=["secretsmanager:GetSecretValue"],
                 resources=[self.schema.credentials_secret.secret_arn],
             ),
-        ]
+        ] + (
+            [
+                key_statement(
+                    self.key_arn,
+                    sid="DecryptClusterSecret",
+                    actions=["kms:Decrypt"],
+                    via="secretsmanager",
+                    region=Stack.of(self).region,
+                )
+            ]
+            if self.key_arn is not None
+            else []
+        )
 
     def authorize(self, role: iam.IRole) -> Sequence[Construct]:
         return [self.schema, self.cluster]

@@ -23,7 +23,7 @@ table, ``states:StartExecution`` on the follower, SQS on the queue.
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -39,6 +39,7 @@ from constructs import Construct
 from kit_runtime.contracts.ingestion import IngestionSettings, IngestionSource
 from stacks.config import StagePlan
 from stacks.core.function import KitFunction
+from stacks.core.keys import key_statement, stack_key
 from stacks.core.logs import retained_log_group
 from stacks.core.nag import acknowledge
 from stacks.core.naming import digest, resource_name
@@ -124,6 +125,8 @@ class IngestionPipeline(Construct):
         stack = Stack.of(self)
         revision = digest(knowledge.revision)
         self.alarms: list[cloudwatch.Alarm] = []
+        # The stack's customer-managed key (``encryption``): table, queues, executions, logs.
+        self.key = stack_key(self, plan)
         self.table = self._table()
         self.dead_letters, self.queue = self._queues()
         # A fixed name: the functions start executions by ARN, and the state machine invokes
@@ -195,7 +198,10 @@ class IngestionPipeline(Construct):
             "Coordination",
             partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED
+            if self.key is not None
+            else dynamodb.TableEncryption.AWS_MANAGED,
+            encryption_key=self.key,
             removal_policy=RemovalPolicy.DESTROY,
         )
         acknowledge(
@@ -208,10 +214,21 @@ class IngestionPipeline(Construct):
         return table
 
     def _queues(self) -> tuple[sqs.Queue, sqs.Queue]:
+        if self.key is not None:
+            # EventBridge sends the rules' events (and failed deliveries) to the encrypted
+            # queues: its principal may make and read data keys for this account's rules only
+            # (EventBridge user guide, eb-encryption-key-policy, checked 2026-12-01).
+            self.key.allow_service(
+                "EventBridgeRulesOfThisAccount",
+                service="events.amazonaws.com",
+                actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+            )
         dead_letters = sqs.Queue(
             self,
             "DeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            encryption=sqs.QueueEncryption.KMS if self.key else sqs.QueueEncryption.SQS_MANAGED,
+            encryption_master_key=self.key,
             enforce_ssl=True,
             retention_period=Duration.days(14),
         )
@@ -230,7 +247,8 @@ class IngestionPipeline(Construct):
         queue = sqs.Queue(
             self,
             "Triggers",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            encryption=sqs.QueueEncryption.KMS if self.key else sqs.QueueEncryption.SQS_MANAGED,
+            encryption_master_key=self.key,
             enforce_ssl=True,
             # Lambda's guidance for SQS event sources: at least six times the function timeout.
             visibility_timeout=Duration.seconds(6 * TRIGGER_TIMEOUT_SECONDS),
@@ -289,6 +307,24 @@ class IngestionPipeline(Construct):
                 resources=[self.table.table_arn],
             )
         )
+        if self.key is not None:
+            # DynamoDB uses the table's key on the caller's behalf (UNVERIFIED exact set against
+            # the DynamoDB encryption usage notes, 2026-12-01: the actions CDK's table grants
+            # use, without their wildcards).
+            fn.role.add_to_policy(
+                key_statement(
+                    self.key.key_arn,
+                    sid="CoordinationTableKey",
+                    actions=[
+                        "kms:Decrypt",
+                        "kms:Encrypt",
+                        "kms:GenerateDataKey",
+                        "kms:DescribeKey",
+                    ],
+                    via="dynamodb",
+                    region=Stack.of(self).region,
+                )
+            )
         fn.role.add_to_policy(
             iam.PolicyStatement(
                 sid="StartFollower",
@@ -379,6 +415,9 @@ class IngestionPipeline(Construct):
             logs=sfn.LogOptions(
                 destination=logs, level=sfn.LogLevel.ALL, include_execution_data=False
             ),
+            encryption_configuration=sfn.CustomerManagedEncryptionConfiguration(self.key)
+            if self.key is not None
+            else None,
         )
         stack = Stack.of(self)
         report_fn = self.reporter.function.node.default_child

@@ -89,10 +89,12 @@ class KnowledgeBase(Construct):
         config: KnowledgeBaseConfig,
         source: DocumentSource,
         store: VectorStore,
+        key: kms.IKey | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.config = config
         self.source = source
+        self.key = key
         self.dimensions = embedding_dimensions(plan, config)
         key = pascal(config.name)
         self.role = self._build_role(plan, store)
@@ -137,6 +139,7 @@ class KnowledgeBase(Construct):
                 "KnowledgeBase": iam.PolicyDocument(
                     statements=self._model_statements(plan)
                     + self._source_statements(plan)
+                    + self._key_statements()
                     + store.statements()
                 )
             },
@@ -166,6 +169,20 @@ class KnowledgeBase(Construct):
                 sid="EmbedAndParse" if self.config.parsing else "Embed",
                 actions=["bedrock:InvokeModel"],
                 resources=arns,
+            )
+        ]
+
+    def _key_statements(self) -> list[iam.PolicyStatement]:
+        """The stack's key: Bedrock encrypts the data source's transient ingestion data with it
+        under this role, and the vector store (S3 Vectors) encrypts vectors with it on the
+        role's writes and queries. Exactly the two data-key actions, on the one key."""
+        if self.key is None:
+            return []
+        return [
+            iam.PolicyStatement(
+                sid="StageKeyForIngestionAndVectors",
+                actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                resources=[self.key.key_arn],
             )
         ]
 
@@ -262,6 +279,12 @@ class KnowledgeBase(Construct):
                 ),
             ),
             vector_ingestion_configuration=ingestion,
+            # Transient data during ingestion: the stack's key (updatable in place).
+            server_side_encryption_configuration=bedrock.CfnDataSource.ServerSideEncryptionConfigurationProperty(
+                kms_key_arn=self.key.key_arn
+            )
+            if self.key is not None
+            else None,
         )
 
     def _ingestion(

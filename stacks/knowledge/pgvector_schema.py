@@ -181,7 +181,7 @@ class PgvectorSchema(Construct):
         super().__init__(scope, construct_id)
         self.table = table
         self.credentials_secret = self._user_secret(
-            plan, user_secret_logical_id, rotate_user_secret
+            plan, user_secret_logical_id, rotate_user_secret, secret_keys
         )
         self.function = KitFunction(
             self,
@@ -313,7 +313,11 @@ class PgvectorSchema(Construct):
         return function
 
     def _user_secret(
-        self, plan: StagePlan, logical_id: str | None, rotated: bool
+        self,
+        plan: StagePlan,
+        logical_id: str | None,
+        rotated: bool,
+        keys: Sequence[kms.IKey],
     ) -> secretsmanager.Secret:
         secret = secretsmanager.Secret(
             self,
@@ -329,6 +333,8 @@ class PgvectorSchema(Construct):
                 exclude_punctuation=True,
                 password_length=40,
             ),
+            # The stack's customer-managed key (``encryption``), else aws/secretsmanager.
+            encryption_key=keys[0] if keys else None,
             removal_policy=RemovalPolicy.RETAIN,
         )
         if logical_id is not None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from aws_cdk import Aws, Stack
 from aws_cdk import aws_bedrock as bedrock
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3vectors as s3vectors
 from constructs import Construct
 
 from stacks.config.knowledge import S3VectorsStore
+from stacks.core.keys import KitKey
 from stacks.core.naming import digest, resource_name
 from stacks.knowledge.common import pascal, pin
 
@@ -36,14 +38,42 @@ INDEX_ACTIONS = (
 )
 
 
+def allow_vector_indexing(key: KitKey) -> None:
+    """S3 Vectors indexes in the background under its own principal, which must decrypt with
+    the bucket's key: only for this account's vector buckets in the stack's region.
+
+    The statement (principal ``indexing.s3vectors.amazonaws.com``, ``kms:Decrypt``, source ARN,
+    source account and the ``aws:s3vectors:*`` encryption-context keys) is the one
+    awslabs/generative-ai-cdk-constructs adds, citing
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-vectors-data-encryption.html;
+    the AWS page's own text was not retrievable (UNVERIFIED wording, checked 2026-12-01).
+    """
+    stack = Stack.of(key)
+    key.allow_service(
+        "S3VectorsIndexingOfThisAccount",
+        service="indexing.s3vectors.amazonaws.com",
+        actions=["kms:Decrypt"],
+        conditions={
+            "ArnLike": {
+                "aws:SourceArn": f"arn:{Aws.PARTITION}:s3vectors:{stack.region}:"
+                f"{Aws.ACCOUNT_ID}:bucket/*"
+            },
+            "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+            "ForAnyValue:StringEquals": {
+                "kms:EncryptionContextKeys": ["aws:s3vectors:arn", "aws:s3vectors:resource-id"]
+            },
+        },
+    )
+
+
 class S3VectorsIndex(Construct):
     """A vector bucket holding one float32 index sized for the knowledge base's embeddings.
 
     The bucket's name is left to CloudFormation (no collision on replacement); the index name
     carries a digest of its create-only shape (dimension, metric, metadata keys), so a change
     creates a new index next to the retained old one and the knowledge base moves to it.
-    S3-managed encryption even in production stages: the key policy S3 Vectors needs for a
-    customer-managed key is not verified here (docs/decisions.md).
+    Encrypted with the stack's customer-managed key when the stage has them (``encryption``),
+    else S3-managed (SSE-S3).
     """
 
     def __init__(
@@ -56,9 +86,15 @@ class S3VectorsIndex(Construct):
         name: str,
         dimensions: int,
         store: S3VectorsStore,
+        key: KitKey | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        shape = (dimensions, store.distance_metric, BEDROCK_NON_FILTERABLE_KEYS)
+        # Encryption is create-only on a vector bucket and its index: a new key setting is a
+        # new bucket, so the index (and the knowledge base) take a new name with it.
+        shape: tuple[object, ...] = (dimensions, store.distance_metric, BEDROCK_NON_FILTERABLE_KEYS)
+        if key is not None:
+            shape += ("aws:kms",)
+            allow_vector_indexing(key)
         self.index_name = resource_name(
             kit, stage, name, max_length=INDEX_NAME_MAX, unique_by=shape
         ).lower()
@@ -66,8 +102,10 @@ class S3VectorsIndex(Construct):
             self,
             "Bucket",
             encryption_configuration=s3vectors.CfnVectorBucket.EncryptionConfigurationProperty(
-                sse_type="AES256"
-            ),
+                sse_type="aws:kms", kms_key_arn=key.key_arn
+            )
+            if key is not None
+            else s3vectors.CfnVectorBucket.EncryptionConfigurationProperty(sse_type="AES256"),
         )
         self.index = s3vectors.CfnIndex(
             self,

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import Arn, ArnFormat, Fn, Stack
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
@@ -19,7 +18,7 @@ from stacks.config.knowledge import (
     KnowledgeBaseConfig,
     OpenSearchServerlessStore,
 )
-from stacks.core.keys import key_logical_id, stack_key
+from stacks.core.keys import KitKey, key_logical_id, stack_key
 from stacks.core.naming import digest
 from stacks.core.references import KnowledgeHandles
 from stacks.core.tags import cost_tags
@@ -80,6 +79,7 @@ class KnowledgeStack(Stack):
                 config=kb,
                 source=self._document_source(kb),
                 store=self._build_store(kb),
+                key=self.key,
             )
 
     @property
@@ -92,7 +92,7 @@ class KnowledgeStack(Stack):
 
     # -- shared pieces -------------------------------------------------------------------------
 
-    def _build_key(self) -> kms.IKey | None:
+    def _build_key(self) -> KitKey | None:
         """The stack's customer-managed key (``encryption``): documents, stores, secrets,
         transient ingestion data and logs. Its logical id stays ``KnowledgeKey``."""
         key = stack_key(self, self._plan)
@@ -169,4 +169,5 @@ class KnowledgeStack(Stack):
             name=kb.name,
             dimensions=dims,
             store=store,
+            key=self.key,
         )
