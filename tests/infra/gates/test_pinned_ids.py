@@ -72,7 +72,7 @@ def knowledge_ids(config: Any) -> set[str]:
                 ids.add(f"{key}RotationLogs")
     if any(kb.data_source.bucket_arn is None for kb in kbs):
         ids |= DATA_BUCKET_IDS
-    if kbs and config.production:
+    if kbs and config.encryption.customer_managed(config.production):
         ids.add("KnowledgeKey")
     if any(kb.vector_store.type == "aurora-pgvector" for kb in kbs):
         ids |= NETWORK_IDS | (FLOW_LOG_IDS if config.production else set())
@@ -85,7 +85,16 @@ def knowledge_ids(config: Any) -> set[str]:
 NOT_DATA = {"AWS::Bedrock::GuardrailVersion", "AWS::IAM::Role", "AWS::ApiGateway::Account"}
 
 
+def key_ids(stage: Synthesized) -> dict[str, str]:
+    """Each stack's customer-managed key (``<StackId>Key``), in a stage that has them."""
+    if not stage.plan.customer_managed_keys:
+        return {}
+    return {stack: f"{stack}Key" for stack in stage.templates}
+
+
 def test_stateful_logical_ids_are_stable(any_stage: Synthesized) -> None:
+    for stack, key_id in key_ids(any_stage).items():
+        assert key_id in any_stage.templates[stack]["Resources"], (stack, key_id)
     for stack, ids in PINNED_LOGICAL_IDS.items():
         assert ids <= set(any_stage.templates[stack]["Resources"]), (stack, ids)
     if any_stage.config.model_access.enabled:
@@ -106,6 +115,7 @@ def test_every_retained_resource_is_pinned_or_versioned(any_stage: Synthesized) 
         KNOWLEDGE_ENDPOINT_IDS,
         INGESTION_IDS,
         knowledge_ids(any_stage.config),
+        key_ids(any_stage).values(),
     )
     for stack, template in any_stage.templates.items():
         for lid, res in template["Resources"].items():
