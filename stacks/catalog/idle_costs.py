@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 if __name__ == "__main__":
@@ -287,6 +288,36 @@ def data_bucket_idle_cost(
     if production:
         lines.append(_line("customer-managed KMS key", 1, "key-months", f.kms.key_month))
     return IdleCost("data bucket", tuple(lines))
+
+
+KMS_KEY_TYPE = "AWS::KMS::Key"
+
+
+def count_keys(templates: Mapping[str, Mapping[str, Any]]) -> int:
+    """The customer-managed keys a stage creates, counted in its synthesized templates.
+
+    Counted from the templates, not the plan: which stacks exist, and which of them hold
+    anything a key encrypts, is decided by the stack code; the template is what is deployed.
+    """
+    return sum(
+        1
+        for template in templates.values()
+        for res in template.get("Resources", {}).values()
+        if res.get("Type") == KMS_KEY_TYPE
+    )
+
+
+def keys_idle_cost(key_count: int, *, facts: IdleCostFacts | None = None) -> IdleCost:
+    """The stage's customer-managed keys at idle: one key-month each (requests are usage).
+
+    The extra charge for retained material after the first rotations (UNVERIFIED, see
+    idle_costs.yaml) is left out.
+    """
+    if key_count < 0:
+        raise ValueError(f"key_count: {key_count} is negative")
+    f = facts or load_idle_costs()
+    line = _line("customer-managed KMS keys", key_count, "key-months", f.kms.key_month)
+    return IdleCost("customer-managed keys", (line,))
 
 
 def _line(item: str, quantity: float, unit: str, price: Price, *quantities: Quantity) -> CostLine:

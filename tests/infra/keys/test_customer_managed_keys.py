@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from stacks.catalog.idle_costs import count_keys, keys_idle_cost, load_idle_costs
 from tests.support.synth import Synthesized
 
 # Where each resource type names its key (CloudFormation properties).
@@ -157,3 +158,18 @@ def test_invokers_of_an_encrypted_guardrail_may_decrypt_with_its_key(
         assert "Fn::GetStackOutput" in str(decrypt[0]["Resource"]) or "Guardrails" in str(
             decrypt[0]["Resource"]
         )
+
+
+def test_a_stages_keys_are_counted_and_priced_from_its_templates(
+    synth: Callable[[str], Synthesized],
+) -> None:
+    # Given the production stage (one key per stack) and a stage without keys
+    full, basic = synth("full"), synth("basic")
+    facts = load_idle_costs()
+    # When their keys are counted from the synthesized templates
+    count = count_keys(full.templates)
+    # Then each stack's key is counted once, priced at one key-month each; none costs nothing
+    assert count == len(full.templates)
+    cost = keys_idle_cost(count, facts=facts)
+    assert cost.monthly_usd == pytest.approx(count * facts.kms.key_month.price)
+    assert keys_idle_cost(count_keys(basic.templates), facts=facts).monthly_usd == 0
