@@ -96,7 +96,7 @@ class KnowledgeBase(Construct):
         self.source = source
         self.key = key
         self.dimensions = embedding_dimensions(plan, config)
-        key = pascal(config.name)
+        kb_id = pascal(config.name)
         self.role = self._build_role(plan, store)
         waits_for = store.authorize(self.role)
         self.knowledge_base = self._build_knowledge_base(plan, store)
@@ -104,11 +104,11 @@ class KnowledgeBase(Construct):
             self.knowledge_base.node.add_dependency(construct)
         self.knowledge_base.node.add_dependency(self.role)
         self.data_source = self._build_data_source(plan)
-        pin(self.knowledge_base, f"{key}KnowledgeBase")
+        pin(self.knowledge_base, f"{kb_id}KnowledgeBase")
         # A replaced data source is deleted (and with it, DataDeletionPolicy DELETE, its
         # vectors): left behind it would keep serving chunks cut the old way next to the new
         # ones. The documents stay in S3 and re-ingestion rebuilds the vectors.
-        pin(self.data_source, f"{key}DataSource", replace_policy=CfnDeletionPolicy.DELETE)
+        pin(self.data_source, f"{kb_id}DataSource", replace_policy=CfnDeletionPolicy.DELETE)
         self.revision = digest(
             config.name,
             self.knowledge_base.name,

@@ -119,9 +119,9 @@ class S3VectorsIndex(Construct):
                 non_filterable_metadata_keys=list(BEDROCK_NON_FILTERABLE_KEYS)
             ),
         )
-        key = pascal(name)
-        pin(self.bucket, f"{key}VectorBucket")
-        pin(self.index, f"{key}VectorIndex")
+        kb_id = pascal(name)
+        pin(self.bucket, f"{kb_id}VectorBucket")
+        pin(self.index, f"{kb_id}VectorIndex")
         self.identity = digest("s3vectors", self.index_name)
 
     def storage_configuration(self) -> bedrock.CfnKnowledgeBase.StorageConfigurationProperty:

@@ -64,7 +64,8 @@ def test_invoke_requires_the_pinned_guardrail_version(stage: Synthesized) -> Non
 
 
 def test_chat_role_has_nothing_but_logs_tracing_and_bedrock(stage: Synthesized) -> None:
-    allowed_prefixes = ("logs:", "xray:", "bedrock:")
+    # kms:Decrypt: the guardrail's customer-managed key, where the stage has one.
+    allowed_prefixes = ("logs:", "xray:", "bedrock:", "kms:Decrypt")
     for _, st in statements(stage.templates["Api"]):
         for action in as_list(st["Action"]):
             assert action.startswith(allowed_prefixes), action

@@ -204,8 +204,10 @@ def test_retained_resources_are_the_pinned_log_groups(ingestion: Synthesized) ->
         for lid, res in _template(ingestion)["Resources"].items()
         if res.get("DeletionPolicy") == "Retain"
     }
-    assert retained == set(LOG_GROUP_LOGICAL_IDS.values())
-    for lid in retained:
+    # The stack's customer-managed key (where the stage has them) is retained too.
+    key = {"IngestionKey"} if ingestion.plan.customer_managed_keys else set()
+    assert retained == set(LOG_GROUP_LOGICAL_IDS.values()) | key
+    for lid in retained - key:
         res = _template(ingestion)["Resources"][lid]
         assert res["Type"] == "AWS::Logs::LogGroup"
         assert res["Properties"]["RetentionInDays"] == ingestion.config.runtime.log_retention_days

@@ -174,18 +174,26 @@ def test_each_role_reaches_its_own_store_and_no_other(stage: Synthesized) -> Non
                 assert not any("*" in render(r) for r in as_list(st["Resource"])), st
 
 
-def test_the_stage_key_decrypts_documents_only_in_production_and_only_through_s3(
+def test_the_stage_key_decrypts_documents_only_through_s3_where_the_stage_has_keys(
     stage: Synthesized,
 ) -> None:
+    keys = stage.plan.customer_managed_keys
     for kb in knowledge_bases(stage):
-        decrypt = [st for st in kb.role_statements() if "kms:Decrypt" in as_list(st["Action"])]
-        uses_key = stage.config.production and not kb.config.data_source.bucket_arn
-        assert bool(decrypt) == uses_key
-        for st in decrypt:
+        statements = kb.role_statements()
+        documents = [st for st in statements if st.get("Sid") == "DecryptDocuments"]
+        assert bool(documents) == (keys and not kb.config.data_source.bucket_arn)
+        for st in documents:
             assert refs(st["Resource"]) == {"KnowledgeKey"}
+            assert as_list(st["Action"]) == ["kms:Decrypt"]
             assert st["Condition"]["StringEquals"]["kms:ViaService"] == (
                 f"s3.{stage.config.region}.amazonaws.com"
             )
+        # Transient ingestion data and vectors: the two data-key actions on the one key
+        transient = [st for st in statements if st.get("Sid") == "StageKeyForIngestionAndVectors"]
+        assert bool(transient) == keys
+        for st in transient:
+            assert refs(st["Resource"]) == {"KnowledgeKey"}
+            assert sorted(as_list(st["Action"])) == ["kms:Decrypt", "kms:GenerateDataKey"]
 
 
 def test_knowledge_bases_wait_for_their_stores(stage: Synthesized) -> None:
