@@ -24,9 +24,9 @@ from stacks.core.nag import acknowledge
 from stacks.core.naming import digest, resource_name
 from stacks.core.references import NetworkHandles
 
+# The service suffix of API Gateway's invoke-plane endpoint, com.amazonaws.<region>.execute-api
+# (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-private-apis.html).
 EXECUTE_API = "execute-api"
-"""The service suffix of API Gateway's invoke-plane endpoint (``com.amazonaws.<region>.execute-api``,
-https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-private-apis.html)."""
 
 # The gateway's own refusals (missing signature, throttling, integration timeout) in the
 # kit's error shape, so clients parse one format whoever answered. Gateway response templates

@@ -15,9 +15,11 @@ that region), unless ``--url`` (``API_URL=`` in make) says otherwise: ``alias`` 
 ``ApiEndpointAliasUrl`` output a private stage has (the URL through the VPC endpoint's Route 53
 alias, for hosts in peered, transit or VPN networks that do not share the VPC's private DNS);
 an ``https://`` URL is used as given, with no CloudFormation call at all (for a host in an
-isolated VPC that reaches only the API's endpoint; docs/private-networking.md). Requests are signed with SigV4 (service ``execute-api``, the stage's region) with
-the credentials botocore's chain finds: ``--profile`` (``PROFILE=`` in make), else
-``AWS_PROFILE``, environment variables, SSO and assume-role profiles, container credentials.
+isolated VPC that reaches only the API's endpoint; docs/private-networking.md).
+
+Requests are signed with SigV4 (service ``execute-api``, the stage's region) with the
+credentials botocore's chain finds: ``--profile`` (``PROFILE=`` in make), else ``AWS_PROFILE``,
+environment variables, SSO and assume-role profiles, container credentials.
 
 ``KB`` (``--knowledge-base``) applies to ``/rag`` and ``/retrieve`` only: with ``/chat`` (the
 default route) it is refused rather than dropped, and the name is checked against the stage's
@@ -194,7 +196,9 @@ def choose_url(outputs: Mapping[str, str], *, want: str | None, stack: str, regi
                 f"stack {stack} in {region} has no {ALIAS_URL_OUTPUT} output: its API is not "
                 "private (API_URL=alias applies to a stage with a network); drop API_URL"
             )
-        raise ClientProblem(f"stack {stack} in {region} has no {key} output: is its deploy finished?")
+        raise ClientProblem(
+            f"stack {stack} in {region} has no {key} output: is its deploy finished?"
+        )
     return outputs[key].rstrip("/") + "/"
 
 

@@ -78,5 +78,5 @@ class NoAws:
 
 def test_given_an_explicit_url_when_resolving_then_no_aws_call_is_made() -> None:
     # Given API_URL=<url>, When the client resolves the API, Then CloudFormation is never asked
-    url = api_url(NoAws(), "eu-west-1", "kit-prod-Api", stage="prod", override=ALIAS_URL)  # type: ignore[arg-type]
+    url = api_url(NoAws(), "eu-west-1", "kit-prod-Api", stage="prod", override=ALIAS_URL)
     assert url == ALIAS_URL
