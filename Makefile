@@ -126,12 +126,16 @@ pipeline-bootstrap: install
 # KB needs ROUTE=/rag or /retrieve (with the default /chat it is an error, not dropped) and must
 # be one of the stage's knowledge_bases in cdk.json: both are checked before any AWS call.
 # make smoke STAGE=dev [PROFILE=p]
+# API_URL (call and smoke) replaces the Api stack's ApiUrl output: API_URL=alias takes a private
+#   stage's endpoint-alias URL output (peered / transit / VPN hosts without the VPC's private
+#   DNS); API_URL=https://... is used as given, with no CloudFormation call (a host in an
+#   isolated VPC that reaches only the API's endpoint). See docs/private-networking.md.
 # BODY, MESSAGE and PROFILE reach the client through the environment, so quotes survive as typed.
 CDK_JSON ?= $(CURDIR)/cdk.json
 STREAM ?=
-export BODY MESSAGE PROFILE ROUTE KB
+export BODY MESSAGE PROFILE ROUTE KB API_URL
 CLIENT = $(CURDIR)/.venv/bin/python -m stacks.tools.client --stage=$(STAGE) \
-	--cdk-json=$(CDK_JSON) --profile="$${PROFILE:-}"
+	--cdk-json=$(CDK_JSON) --profile="$${PROFILE:-}" --url="$${API_URL:-}"
 
 call: install
 	@$(CLIENT) call --body="$${BODY:-}" --message="$${MESSAGE:-}" --path="$${ROUTE:-/chat}" \

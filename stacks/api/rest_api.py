@@ -1,7 +1,8 @@
 """The stage's one REST API: auth, throttling, access logs, validation, JSON error bodies.
 
 Capabilities add their routes with :meth:`KitRestApi.add_route`, each backed by any function.
-Later issues attach WAF and the private endpoint here.
+In a private stage (a :class:`NetworkHandles` given) the API is PRIVATE: associated with the
+stage's ``execute-api`` interface endpoint and callable only through it.
 """
 
 from __future__ import annotations
@@ -9,15 +10,23 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from stacks.config import StagePlan
+from stacks.config.api import waf_enabled
 from stacks.core.logs import retained_log_group
 from stacks.core.nag import acknowledge
-from stacks.core.naming import resource_name
+from stacks.core.naming import digest, resource_name
+from stacks.core.references import NetworkHandles
+
+# The service suffix of API Gateway's invoke-plane endpoint, com.amazonaws.<region>.execute-api
+# (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-private-apis.html).
+EXECUTE_API = "execute-api"
 
 # The gateway's own refusals (missing signature, throttling, integration timeout) in the
 # kit's error shape, so clients parse one format whoever answered. Gateway response templates
@@ -45,12 +54,71 @@ _GATEWAY_RESPONSES = {
 }
 
 
-class KitRestApi(Construct):
-    """A regional REST API, IAM-authorized, validated, throttled and access-logged."""
+def execute_api_endpoint_id(network: NetworkHandles) -> str:
+    """The id of the stage's ``execute-api`` endpoint; a private stage without one is a bug of
+    the network stack (it derives its endpoints from what the stage enables)."""
+    endpoint = network.endpoint_ids.get(EXECUTE_API)
+    if endpoint is None:
+        raise ValueError(
+            f"the private stage's network has no {EXECUTE_API} endpoint (it has: "
+            f"{', '.join(sorted(network.endpoint_ids)) or 'none'}); a private API needs one"
+        )
+    return endpoint
 
-    def __init__(self, scope: Construct, construct_id: str, *, plan: StagePlan) -> None:
+
+def private_api_policy(endpoint_id: str, *, revision: str) -> iam.PolicyDocument:
+    """The resource policy of a private API: only through ``endpoint_id``, only for this account.
+
+    The Allow names the account, not ``*``: for a caller in the API's account a resource policy
+    Allow suffices on its own (API Gateway developer guide, "apigateway-authorization-flow",
+    Table A, checked 2026-12-01), so ``*`` would let every signed identity in the account in
+    whatever its IAM policies say. Naming the account leaves the decision to IAM (SigV4 and
+    ``execute-api:Invoke`` in the caller's policies). The Deny refuses every request that did
+    not come through the stage's endpoint, whoever signed it.
+    """
+    everything = "execute-api:/*"
+    return iam.PolicyDocument(
+        statements=[
+            iam.PolicyStatement(
+                sid="AccountCallersDecidedByIam",
+                effect=iam.Effect.ALLOW,
+                principals=[iam.AccountRootPrincipal()],
+                actions=["execute-api:Invoke"],
+                resources=[everything],
+            ),
+            iam.PolicyStatement(
+                # The revision changes with the network's values, so an endpoint id read from
+                # the network stack (a weak reference) is re-read in the same deploy.
+                sid=f"OnlyThroughTheStageEndpoint{digest(revision)}",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["execute-api:Invoke"],
+                resources=[everything],
+                conditions={"StringNotEquals": {"aws:SourceVpce": endpoint_id}},
+            ),
+        ]
+    )
+
+
+class KitRestApi(Construct):
+    """The stage's REST API, IAM-authorized, validated, throttled and access-logged.
+
+    Regional, or PRIVATE when ``network`` is given: associated with the ``execute-api``
+    endpoint (which adds the Route 53 alias ``<api-id>-<vpce-id>.execute-api...``) and with a
+    resource policy that refuses any other path.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        plan: StagePlan,
+        network: NetworkHandles | None = None,
+    ) -> None:
         super().__init__(scope, construct_id)
         self._plan = plan
+        self.endpoint_id = execute_api_endpoint_id(network) if network is not None else None
         api_cfg = plan.config.api
         self.access_logs = retained_log_group(
             self,
@@ -63,7 +131,7 @@ class KitRestApi(Construct):
             "Api",
             rest_api_name=resource_name(plan.kit_name, plan.name, "api", max_length=128),
             description=f"bedrock-cdk-kit API ({plan.name})",
-            endpoint_types=[apigw.EndpointType.REGIONAL],
+            **self._endpoint(network),
             cloud_watch_role=True,
             cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
             default_method_options=apigw.MethodOptions(
@@ -101,7 +169,7 @@ class KitRestApi(Construct):
                 status_code=status,
                 templates={"application/json": template},
             )
-        self._acknowledge()
+        self._acknowledge(waf=waf_enabled(api_cfg, production=plan.production))
 
     def add_route(
         self,
@@ -170,11 +238,43 @@ class KitRestApi(Construct):
             return route
         return resource.add_method(method, integration, request_validator=self.validator)
 
+    def _endpoint(self, network: NetworkHandles | None) -> dict[str, Any]:
+        if network is None or self.endpoint_id is None:
+            return {"endpoint_types": [apigw.EndpointType.REGIONAL]}
+        endpoint = ec2.InterfaceVpcEndpoint.from_interface_vpc_endpoint_attributes(
+            self, "ExecuteApiEndpoint", vpc_endpoint_id=self.endpoint_id, port=443
+        )
+        return {
+            "endpoint_configuration": apigw.EndpointConfiguration(
+                types=[apigw.EndpointType.PRIVATE], vpc_endpoints=[endpoint]
+            ),
+            "policy": private_api_policy(self.endpoint_id, revision=network.revision),
+        }
+
+    @property
+    def private(self) -> bool:
+        return self.endpoint_id is not None
+
     @property
     def url(self) -> str:
+        """The stage URL (``https://<api-id>.execute-api.<region>.<suffix>/<stage>/``); for a
+        private API it resolves only where the endpoint's private DNS answers."""
         return self.api.url
 
-    def _acknowledge(self) -> None:
+    @property
+    def endpoint_alias_url(self) -> str | None:
+        """A private API's Route 53 alias URL through the associated endpoint,
+        ``https://<api-id>-<vpce-id>.execute-api.<region>.<suffix>/<stage>/``: publicly resolvable
+        to the endpoint's private addresses, no Host header needed (API Gateway developer guide,
+        "associate-private-api-with-vpc-endpoint", checked 2026-12-01). ``None`` when regional."""
+        if self.endpoint_id is None:
+            return None
+        return (
+            f"https://{self.api.rest_api_id}-{self.endpoint_id}.{EXECUTE_API}.{Aws.REGION}."
+            f"{Aws.URL_SUFFIX}/{self.api.deployment_stage.stage_name}/"
+        )
+
+    def _acknowledge(self, *, waf: bool) -> None:
         acknowledge(
             self.api,
             "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
@@ -182,14 +282,15 @@ class KitRestApi(Construct):
             "API Gateway's account-level logging role needs this AWS-managed policy; it "
             "grants only CloudWatch Logs writes and is the documented setup for execution logs.",
         )
-        acknowledge(
-            self.api,
-            "AwsSolutions-APIG3",
-            "Every method requires SigV4-signed IAM callers, so API Gateway refuses anonymous "
-            "requests before any integration runs, and stage throttling bounds signed ones; "
-            "a WAF web ACL (billed per ACL, rule and request) is a prod option of the "
-            "hardening work, not a default.",
-        )
+        if not waf:
+            acknowledge(
+                self.api,
+                "AwsSolutions-APIG3",
+                "Every method requires SigV4-signed IAM callers, so API Gateway refuses anonymous "
+                "requests before any integration runs, and stage throttling bounds signed ones; "
+                "the WAF web ACL (billed per ACL, rule and request) is on in production stages "
+                "(api.waf.enabled) and off here.",
+            )
         acknowledge(
             self.api,
             "AwsSolutions-COG4",

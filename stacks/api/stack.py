@@ -13,8 +13,15 @@ from stacks.api.chat_stream_endpoint import ChatStreamEndpoint
 from stacks.api.rag_endpoint import RagEndpoint
 from stacks.api.rest_api import KitRestApi
 from stacks.api.retrieve_endpoint import RetrieveEndpoint
+from stacks.api.waf import ApiWebAcl
 from stacks.config import StagePlan
-from stacks.core.references import GuardrailHandle, KnowledgeHandles, ProfileHandles
+from stacks.config.api import waf_enabled
+from stacks.core.references import (
+    GuardrailHandle,
+    KnowledgeHandles,
+    NetworkHandles,
+    ProfileHandles,
+)
 
 
 class ApiStack(Stack):
@@ -22,7 +29,10 @@ class ApiStack(Stack):
 
     Handlers only: nothing here is stateful but the retained log groups, so the stack can be
     replaced freely. ``knowledge`` (the stage's knowledge bases, when it has any) adds
-    ``POST /rag`` and ``POST /retrieve``.
+    ``POST /rag`` and ``POST /retrieve``. ``network`` (a private stage's) makes the API PRIVATE,
+    reachable only through the stage's ``execute-api`` endpoint; the functions' placement in
+    the VPC is taken from it too. A web ACL guards the stage when ``api.waf`` says so (by
+    default in production stages), private or not.
     """
 
     def __init__(
@@ -35,10 +45,15 @@ class ApiStack(Stack):
         profiles: ProfileHandles,
         guardrail: GuardrailHandle,
         knowledge: KnowledgeHandles | None = None,
+        network: NetworkHandles | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.rest_api = KitRestApi(self, "RestApi", plan=plan)
+        self.network = network
+        self.rest_api = KitRestApi(self, "RestApi", plan=plan, network=network)
+        self.web_acl: ApiWebAcl | None = None
+        if waf_enabled(plan.config.api, production=plan.production):
+            self.web_acl = ApiWebAcl(self, "WebAcl", plan=plan, api=self.rest_api.api)
         self.chat = ChatEndpoint(
             self,
             "Chat",
@@ -67,8 +82,18 @@ class ApiStack(Stack):
             self,
             "ApiUrl",
             value=self.rest_api.url,
-            description="The stage's API base URL (SigV4-signed, service execute-api)",
+            description="The stage's API base URL (SigV4-signed, service execute-api)"
+            + ("; private: resolves where the endpoint's private DNS answers" if network else ""),
         )
+        alias = self.rest_api.endpoint_alias_url
+        if alias is not None:
+            CfnOutput(
+                self,
+                "ApiEndpointAliasUrl",
+                value=alias,
+                description="The private API through its VPC endpoint's Route 53 alias, for "
+                "peered, transit or VPN clients without the VPC's private DNS (API_URL=alias)",
+            )
         self._url_output("ChatUrl", "/chat", "POST a chat request here")
         self._url_output("ChatStreamUrl", "/chat/stream", "POST a chat request to stream here")
 

@@ -37,6 +37,24 @@ class RequestLimits(Strict):
     max_image_bytes: int = Field(default=3_750_000, ge=1, le=3_750_000)
 
 
+# AWS WAF rate-based rules (botocore wafv2 2019-07-29 RateBasedStatement, checked 2026-12-01):
+# Limit 10-2,000,000,000 requests per EvaluationWindowSec, one of 60/120/300/600 (default 300).
+WAF_RATE_LIMIT_MIN = 10
+WAF_RATE_LIMIT_MAX = 2_000_000_000
+
+
+class WafConfig(Strict):
+    """The AWS WAF web ACL on the API stage (stacks/api/waf.py)."""
+
+    enabled: bool | None = None
+    """``null``: on in a ``production`` stage, off otherwise (a web ACL bills per month)."""
+    rate_limit: int = Field(default=2000, ge=WAF_RATE_LIMIT_MIN, le=WAF_RATE_LIMIT_MAX)
+    """Requests one source IP may send per ``rate_window_seconds`` before WAF blocks it."""
+    rate_window_seconds: Literal[60, 120, 300, 600] = 300
+    logging: bool = True
+    """Blocked and counted requests to the log group ``aws-waf-logs-<kit>-<stage>``."""
+
+
 class ApiConfig(Strict):
     """The chat REST API."""
 
@@ -53,6 +71,7 @@ class ApiConfig(Strict):
     integration_timeout_quota_raised: bool = False
     """Set when the account's integration-timeout quota allows more than 29 s."""
     limits: RequestLimits = RequestLimits()
+    waf: WafConfig = WafConfig()
 
 
 def api_problems(prefix: str, api: ApiConfig) -> list[str]:
@@ -78,3 +97,9 @@ def api_problems(prefix: str, api: ApiConfig) -> list[str]:
             "setting api.integration_timeout_quota_raised: true"
         )
     return problems
+
+
+def waf_enabled(api: ApiConfig, *, production: bool) -> bool:
+    """Whether the stage's API gets a web ACL: ``api.waf.enabled``, else the stage's
+    ``production``."""
+    return production if api.waf.enabled is None else api.waf.enabled

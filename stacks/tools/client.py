@@ -6,12 +6,20 @@ Usage::
     python -m stacks.tools.client call  --stage dev --path /rag --knowledge-base docs --message Q
     python -m stacks.tools.client call  --stage dev --stream --message "Tell me a story"
     python -m stacks.tools.client smoke --stage dev
+    python -m stacks.tools.client smoke --stage prod --url alias
+    python -m stacks.tools.client call  --stage prod --url https://abc123.execute-api.eu-west-1.amazonaws.com/prod/
 
 The stage's region comes from its config (``cdk.json``, through :func:`stacks.config.load_plan`)
 and its API URL from the Api stack's ``ApiUrl`` output (CloudFormation ``DescribeStacks`` in
-that region). Requests are signed with SigV4 (service ``execute-api``, the stage's region) with
-the credentials botocore's chain finds: ``--profile`` (``PROFILE=`` in make), else
-``AWS_PROFILE``, environment variables, SSO and assume-role profiles, container credentials.
+that region), unless ``--url`` (``API_URL=`` in make) says otherwise: ``alias`` takes the
+``ApiEndpointAliasUrl`` output a private stage has (the URL through the VPC endpoint's Route 53
+alias, for hosts in peered, transit or VPN networks that do not share the VPC's private DNS);
+an ``https://`` URL is used as given, with no CloudFormation call at all (for a host in an
+isolated VPC that reaches only the API's endpoint; docs/private-networking.md).
+
+Requests are signed with SigV4 (service ``execute-api``, the stage's region) with the
+credentials botocore's chain finds: ``--profile`` (``PROFILE=`` in make), else ``AWS_PROFILE``,
+environment variables, SSO and assume-role profiles, container credentials.
 
 ``KB`` (``--knowledge-base``) applies to ``/rag`` and ``/retrieve`` only: with ``/chat`` (the
 default route) it is refused rather than dropped, and the name is checked against the stage's
@@ -35,6 +43,7 @@ import http.client
 import json
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -53,6 +62,9 @@ ROOT = Path(__file__).resolve().parents[2]
 # The Api stack's logical id inside the stage (stacks/stage.py) and its outputs.
 API_STACK = "Api"
 API_URL_OUTPUT = "ApiUrl"
+ALIAS_URL_OUTPUT = "ApiEndpointAliasUrl"
+ALIAS = "alias"
+"""``--url alias`` (``API_URL=alias``): the private API's endpoint-alias URL output."""
 SERVICE = "execute-api"
 TIMEOUT_SECONDS = 65.0
 """Above API Gateway's longest integration timeout the kit allows, so the gateway answers first."""
@@ -152,9 +164,48 @@ def check_knowledge_base(plan: Any, name: str, *, needed_by: str, given_as: str)
         )
 
 
-def api_url(session: botocore.session.Session, region: str, stack: str, *, stage: str) -> str:
-    """The ``ApiUrl`` output of ``stack`` in ``region`` (ends with ``/``); ``stage`` is named in
-    the fix when the stack is missing."""
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def explicit_url(value: str) -> str:
+    """An ``API_URL`` given as a URL, checked and ending with ``/`` (the stage's base URL).
+
+    ``https`` only, as API Gateway serves; plain ``http`` only on this machine (``make serve``).
+    """
+    parsed = urllib.parse.urlsplit(value.strip())
+    scheme_ok = parsed.scheme == "https" or (
+        parsed.scheme == "http" and parsed.hostname in LOOPBACK_HOSTS
+    )
+    if not scheme_ok or not parsed.hostname or parsed.query or parsed.fragment:
+        raise ClientProblem(
+            f"API_URL={value!r} is not the API's base URL; allowed: an https:// URL such as "
+            "https://<api-id>.execute-api.<region>.amazonaws.com/<stage>/ (or the "
+            f"<api-id>-<vpce-id> alias form; http:// only on localhost), or {ALIAS!r} for the "
+            "stack's alias output"
+        )
+    return parsed.geturl().rstrip("/") + "/"
+
+
+def choose_url(outputs: Mapping[str, str], *, want: str | None, stack: str, region: str) -> str:
+    """The API URL among the Api stack's ``outputs``: ``ApiUrl``, or with ``want == "alias"``
+    the private API's ``ApiEndpointAliasUrl`` (ends with ``/``)."""
+    key = ALIAS_URL_OUTPUT if want == ALIAS else API_URL_OUTPUT
+    if key not in outputs:
+        if key == ALIAS_URL_OUTPUT and API_URL_OUTPUT in outputs:
+            raise ClientProblem(
+                f"stack {stack} in {region} has no {ALIAS_URL_OUTPUT} output: its API is not "
+                "private (API_URL=alias applies to a stage with a network); drop API_URL"
+            )
+        raise ClientProblem(
+            f"stack {stack} in {region} has no {key} output: is its deploy finished?"
+        )
+    return outputs[key].rstrip("/") + "/"
+
+
+def stack_outputs(
+    session: botocore.session.Session, region: str, stack: str, *, stage: str
+) -> dict[str, str]:
+    """The outputs of ``stack`` in ``region``; ``stage`` is named in the fix when it is missing."""
     cloudformation = session.create_client("cloudformation", region_name=region)
     try:
         stacks = cloudformation.describe_stacks(StackName=stack)["Stacks"]
@@ -172,15 +223,34 @@ def api_url(session: botocore.session.Session, region: str, stack: str, *, stage
         raise ClientProblem(
             f"CloudFormation DescribeStacks {stack} ({region}): {error}\n"
             "AWS may be unreachable from here, or the credentials expired (for an SSO profile "
-            "run `aws sso login --profile <profile>`); check with `aws sts get-caller-identity`."
+            "run `aws sso login --profile <profile>`); check with `aws sts get-caller-identity`. "
+            "From a host that reaches only the API's VPC endpoint, give the URL: "
+            "API_URL=https://... (docs/private-networking.md)."
         ) from None
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs") or []}
-    if API_URL_OUTPUT not in outputs:
+    if not outputs:
         raise ClientProblem(
-            f"stack {stack} in {region} has no {API_URL_OUTPUT} output: is its deploy finished? "
+            f"stack {stack} in {region} has no outputs: is its deploy finished? "
             f"(status {stacks[0].get('StackStatus')})"
         )
-    return outputs[API_URL_OUTPUT].rstrip("/") + "/"
+    return outputs
+
+
+def api_url(
+    session: botocore.session.Session,
+    region: str,
+    stack: str,
+    *,
+    stage: str,
+    override: str | None = None,
+) -> str:
+    """The API base URL (ends with ``/``): ``override`` when it is a URL (no AWS call), else
+    the stack's ``ApiUrl`` output, or its ``ApiEndpointAliasUrl`` for ``override="alias"``."""
+    wanted = (override or "").strip()
+    if wanted and wanted != ALIAS:
+        return explicit_url(wanted)
+    outputs = stack_outputs(session, region, stack, stage=stage)
+    return choose_url(outputs, want=wanted or None, stack=stack, region=region)
 
 
 # --- Signed requests ----------------------------------------------------------------------------
@@ -256,8 +326,9 @@ def _answer(status: int, raw: bytes) -> Answer:
     return Answer(status, body, text)
 
 
-def connect(plan: Any, *, profile: str | None) -> SignedApi:
-    """Check credentials, find the API URL of the stage ``plan`` resolves; a client ready to send.
+def connect(plan: Any, *, profile: str | None, url: str | None = None) -> SignedApi:
+    """Check credentials, find the API URL of the stage ``plan`` resolves (``url``: see
+    :func:`api_url`); a client ready to send.
 
     Raises
     ------
@@ -270,8 +341,8 @@ def connect(plan: Any, *, profile: str | None) -> SignedApi:
         raise ClientProblem(str(error)) from None
     session = botocore.session.Session(profile=profile)
     stack = api_stack_name(plan.kit_name, plan.name)
-    url = api_url(session, plan.region, stack, stage=plan.name)
-    return SignedApi(url, plan.region, session)
+    base_url = api_url(session, plan.region, stack, stage=plan.name, override=url)
+    return SignedApi(base_url, plan.region, session)
 
 
 # --- make call ----------------------------------------------------------------------------------
@@ -609,6 +680,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--stream", action="store_true", help="call: POST /chat/stream, print text as it comes"
     )
     parser.add_argument("--blocked-prompt", default=BLOCKED_PROMPT, help="smoke: guardrail check")
+    parser.add_argument(
+        "--url",
+        default=None,
+        help="the API base URL (https://...), or 'alias' for a private stage's endpoint-alias "
+        "URL; default: the Api stack's ApiUrl output",
+    )
     args = parser.parse_args(argv)
     name = f"make {args.command}"
     run: Callable[[SignedApi], int]
@@ -631,7 +708,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 run = lambda api: call(api, request, raw=args.raw, route=route)  # noqa: E731
         else:
             run = lambda api: _smoke(api, args.blocked_prompt)  # noqa: E731
-        return run(connect(plan, profile=args.profile or None))
+        if args.url and args.url.strip() != ALIAS:  # refused before credentials or AWS
+            explicit_url(args.url)
+        return run(connect(plan, profile=args.profile or None, url=args.url or None))
     except ClientProblem as error:
         print(f"{name}: {error}", file=sys.stderr)
         return 2

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from stacks.api.waf import WAF_LOGS_LOGICAL_ID
+from stacks.config.api import waf_enabled
 from tests.support.synth import Synthesized
 
 # Retained log groups and the guardrail, by stack. The model access ids exist only in stages
@@ -17,6 +19,14 @@ ACCESS_CHECK_IDS = {"ModelAccessFunctionLogs9DBAE89F", "ModelAccessProviderLogsC
 # The knowledge endpoints' log groups exist only in stages with knowledge bases.
 KNOWLEDGE_ENDPOINT_IDS = {"RagLogs4C61B0E9", "RetrieveLogsA7D3F1C2"}
 INGESTION_IDS = {"IngestionTriggerLogs", "IngestionReportLogs", "IngestionFollowerLogs"}
+# The web ACL's log group exists only where the stage has a web ACL that logs (api.waf).
+WAF_LOG_IDS = {WAF_LOGS_LOGICAL_ID}
+
+
+def waf_log_ids(config: Any) -> set[str]:
+    logged = waf_enabled(config.api, production=config.production) and config.api.waf.logging
+    return WAF_LOG_IDS if logged else set()
+
 
 # The Knowledge stack's ids follow each knowledge base's config name (``my-kb`` -> ``MyKb``):
 # renaming a knowledge base is a new one, refactoring the construct tree is not.
@@ -97,6 +107,7 @@ def test_stateful_logical_ids_are_stable(any_stage: Synthesized) -> None:
         assert key_id in any_stage.templates[stack]["Resources"], (stack, key_id)
     for stack, ids in PINNED_LOGICAL_IDS.items():
         assert ids <= set(any_stage.templates[stack]["Resources"]), (stack, ids)
+    assert waf_log_ids(any_stage.config) <= set(any_stage.templates["Api"]["Resources"])
     if any_stage.config.model_access.enabled:
         assert set(any_stage.templates["Platform"]["Resources"]) >= ACCESS_CHECK_IDS
     expected = knowledge_ids(any_stage.config)
@@ -116,6 +127,7 @@ def test_every_retained_resource_is_pinned_or_versioned(any_stage: Synthesized) 
         INGESTION_IDS,
         knowledge_ids(any_stage.config),
         key_ids(any_stage).values(),
+        waf_log_ids(any_stage.config),
     )
     for stack, template in any_stage.templates.items():
         for lid, res in template["Resources"].items():
