@@ -208,7 +208,7 @@ class ApiWebAcl(Construct):
         group = retained_log_group(
             self,
             "Logs",
-            days=plan.config.runtime.log_retention_days,
+            plan=plan,
             logical_id=WAF_LOGS_LOGICAL_ID,
         )
         group_name = LOG_GROUP_PREFIX + name
