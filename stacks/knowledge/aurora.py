@@ -151,11 +151,13 @@ class AuroraPgvector(Construct):
         )
         # The schema's statements run through the Data API on a running writer.
         self.schema.node.add_dependency(self.cluster)
-        # The storage key is create-only: a stage switching customer-managed keys on or off
-        # gets a new cluster, so the knowledge base on it needs a new name (docs/decisions.md).
+        # The storage key is create-only: a stage whose key choice departs from its
+        # `production` default gets a new cluster, so the knowledge base on it needs a new
+        # name (docs/decisions.md). Stages on the default keep the identity they had.
         self.key_arn = key.key_arn if key is not None else None
-        aws_key = () if key is not None else ("aws-managed-key",)
-        self.identity = digest("aurora-pgvector", name, self.table.model_dump_json(), *aws_key)
+        departs = (key is not None) != plan.production
+        marker = (("customer-managed-key" if key is not None else "aws-managed-key"),) * departs
+        self.identity = digest("aurora-pgvector", name, self.table.model_dump_json(), *marker)
 
     def _build_cluster(
         self,
