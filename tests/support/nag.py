@@ -24,7 +24,8 @@ def bedrock_findings(build: Callable[[Stack], Any], **options: Any) -> dict[str,
     errors = [v.rule_name for v in report.violations if v.description.startswith("Rule threw")]
     assert not errors, f"rules raised instead of deciding: {errors}"
     return {
-        v.rule_name: [r.construct_path for r in v.violating_resources] for v in report.violations
+        v.rule_name: [str(r.construct_path) for r in v.violating_resources]
+        for v in report.violations
     }
 
 

@@ -26,14 +26,16 @@ def _role(stack: Stack, *statements: iam.PolicyStatement, service: str = "lambda
 
 
 def _invoke(
-    actions: tuple[str, ...] = ("bedrock:InvokeModel",), **conditions: Any
+    actions: tuple[str, ...] = ("bedrock:InvokeModel",), conditions: dict[str, Any] | None = None
 ) -> iam.PolicyStatement:
     return iam.PolicyStatement(
-        actions=list(actions), resources=[model_arn()], conditions=conditions or None
+        actions=list(actions), resources=[model_arn()], conditions=conditions
     )
 
 
-WITH_GUARDRAIL = {"StringEquals": {"bedrock:GuardrailIdentifier": f"{guardrail_arn()}:1"}}
+WITH_GUARDRAIL: dict[str, Any] = {
+    "StringEquals": {"bedrock:GuardrailIdentifier": f"{guardrail_arn()}:1"}
+}
 
 
 @pytest.mark.parametrize(
@@ -57,7 +59,7 @@ def test_given_an_invoke_grant_without_the_guardrail_condition_then_it_is_report
 
 def test_given_the_guardrail_condition_on_every_invoke_grant_then_nothing_is_reported() -> None:
     # Given the same grant conditioned on the guardrail
-    found = bedrock_findings(lambda s: _role(s, _invoke(**WITH_GUARDRAIL)))
+    found = bedrock_findings(lambda s: _role(s, _invoke(conditions=WITH_GUARDRAIL)))
     # Then no Bedrock rule reports it
     assert found == {}
 
@@ -65,7 +67,7 @@ def test_given_the_guardrail_condition_on_every_invoke_grant_then_nothing_is_rep
 def test_given_a_guardrail_condition_that_may_be_absent_then_the_grant_is_reported() -> None:
     # Given StringEqualsIfExists: a request without any guardrail still matches
     conditions = {"StringEqualsIfExists": {"bedrock:GuardrailIdentifier": guardrail_arn()}}
-    found = bedrock_findings(lambda s: _role(s, _invoke(**conditions)))
+    found = bedrock_findings(lambda s: _role(s, _invoke(conditions=conditions)))
     # Then it does not count as requiring the guardrail
     assert GUARDRAIL in found
 
@@ -126,13 +128,15 @@ def test_given_only_actions_without_a_resource_type_on_star_then_nothing_is_repo
 
 def test_given_a_private_stage_and_an_unconditioned_invoke_then_the_role_is_reported() -> None:
     # Given a private stage and a role that may invoke from anywhere
-    found = bedrock_findings(lambda s: _role(s, _invoke(**WITH_GUARDRAIL)), private_network=True)
+    found = bedrock_findings(
+        lambda s: _role(s, _invoke(conditions=WITH_GUARDRAIL)), private_network=True
+    )
     # Then the role is reported (wherever its statements live)
     assert found[OUTSIDE_VPC] == ["Test/Caller/Resource"]
 
 
 def test_given_a_stage_that_is_not_private_then_the_vpc_rule_does_not_run() -> None:
-    found = bedrock_findings(lambda s: _role(s, _invoke(**WITH_GUARDRAIL)))
+    found = bedrock_findings(lambda s: _role(s, _invoke(conditions=WITH_GUARDRAIL)))
     assert OUTSIDE_VPC not in found
 
 
@@ -144,7 +148,9 @@ def test_given_the_allow_conditioned_on_the_endpoint_then_the_role_passes() -> N
             "aws:SourceVpce": ENDPOINT_ID,
         }
     }
-    found = bedrock_findings(lambda s: _role(s, _invoke(**conditions)), private_network=True)
+    found = bedrock_findings(
+        lambda s: _role(s, _invoke(conditions=conditions)), private_network=True
+    )
     assert found == {}
 
 
@@ -152,7 +158,7 @@ def test_given_a_deny_outside_the_endpoint_in_another_policy_then_the_role_passe
     # Given an unconditioned Allow and, in a separate managed policy on the same role, a Deny
     # of every Bedrock action when the request does not come through the endpoint
     def build(stack: Stack) -> None:
-        role = _role(stack, _invoke(**WITH_GUARDRAIL))
+        role = _role(stack, _invoke(conditions=WITH_GUARDRAIL))
         iam.ManagedPolicy(
             stack,
             "OnlyThroughEndpoint",
@@ -183,7 +189,7 @@ def test_given_a_deny_that_misses_an_allowed_runtime_action_then_the_role_is_rep
         resources=["arn:aws:bedrock:us-east-1:111111111111:knowledge-base/KB1"],
     )
     found = bedrock_findings(
-        lambda s: _role(s, _invoke(**WITH_GUARDRAIL), retrieve, deny), private_network=True
+        lambda s: _role(s, _invoke(conditions=WITH_GUARDRAIL), retrieve, deny), private_network=True
     )
     assert OUTSIDE_VPC in found
 
@@ -193,7 +199,7 @@ def test_given_a_production_app_without_invocation_logging_then_invoke_grants_ar
 ):
     # Given production with the logging rule turned on and no logging set up
     found = bedrock_findings(
-        lambda s: _role(s, _invoke(**WITH_GUARDRAIL)),
+        lambda s: _role(s, _invoke(conditions=WITH_GUARDRAIL)),
         production=True,
         require_invocation_logging=True,
     )
@@ -202,14 +208,16 @@ def test_given_a_production_app_without_invocation_logging_then_invoke_grants_ar
 
 
 def test_given_the_logging_rule_left_off_then_production_reports_no_missing_logging() -> None:
-    found = bedrock_findings(lambda s: _role(s, _invoke(**WITH_GUARDRAIL)), production=True)
+    found = bedrock_findings(
+        lambda s: _role(s, _invoke(conditions=WITH_GUARDRAIL)), production=True
+    )
     assert LOGGING not in found
 
 
 def test_given_a_logging_resource_of_a_declared_type_then_the_logging_rule_passes() -> None:
     # Given the custom resource type the app uses for invocation logging, declared to the pack
     def build(stack: Stack) -> None:
-        _role(stack, _invoke(**WITH_GUARDRAIL))
+        _role(stack, _invoke(conditions=WITH_GUARDRAIL))
         from aws_cdk import CfnResource
 
         CfnResource(stack, "Logging", type="Custom::InvocationLogging", properties={"A": "b"})
@@ -228,7 +236,7 @@ def test_given_an_aws_custom_resource_putting_the_logging_configuration_then_it_
     from aws_cdk import custom_resources as cr
 
     def build(stack: Stack) -> None:
-        _role(stack, _invoke(**WITH_GUARDRAIL))
+        _role(stack, _invoke(conditions=WITH_GUARDRAIL))
         call = cr.AwsSdkCall(
             service="bedrock",
             action="PutModelInvocationLoggingConfiguration",

@@ -122,10 +122,13 @@ def test_given_an_l2_log_group_with_a_key_then_the_rule_reads_the_rendered_prope
 
 
 def _network_policy(public: bool) -> dict[str, Any]:
-    rules = [{"Rules": [{"ResourceType": "collection", "Resource": ["collection/c"]}]}]
-    rules[0]["AllowFromPublic"] = public
+    rule: dict[str, Any] = {
+        "Rules": [{"ResourceType": "collection", "Resource": ["collection/c"]}],
+        "AllowFromPublic": public,
+    }
     if not public:
-        rules[0]["SourceVPCEs"] = ["vpce-0123"]
+        rule["SourceVPCEs"] = ["vpce-0123"]
+    rules = [rule]
     return {"Name": "n", "Type": "network", "Policy": json.dumps(rules)}
 
 
