@@ -277,6 +277,20 @@ class KitRestApi(Construct):
     def _acknowledge(self, *, waf: bool) -> None:
         acknowledge(
             self.api,
+            "NIST.800.53.R5-APIGWCacheEnabledAndEncrypted",
+            "Every route is a POST whose answer depends on the whole body (a conversation, a "
+            "query): a stage cache keyed on it would never hit, and a cache cluster bills per "
+            "hour from the first one.",
+        )
+        acknowledge(
+            self.api,
+            "NIST.800.53.R5-APIGWSSLEnabled",
+            "A client certificate authenticates API Gateway to an HTTP backend; every "
+            "integration here is a Lambda proxy, called through the Lambda API with the "
+            "stage's IAM role, so there is no backend to present it to.",
+        )
+        acknowledge(
+            self.api,
             "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
             "AmazonAPIGatewayPushToCloudWatchLogs]",
             "API Gateway's account-level logging role needs this AWS-managed policy; it "

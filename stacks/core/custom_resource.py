@@ -19,6 +19,14 @@ from stacks.core.function import KitFunction
 from stacks.core.logs import retained_log_group
 from stacks.core.nag import acknowledge
 
+# The shared decision of issue 9 (docs/decisions.md): the Provider framework functions and the
+# Platform's and Guardrails' deploy-time handlers stay outside the VPC.
+OUTSIDE_VPC_REASON = (
+    "Deploy-time handler, kept outside the VPC by design: {subject} runs once per deploy, "
+    "calls only control-plane APIs and handles no tenant data; inside the VPC it would need "
+    "extra interface endpoints (bedrock, lambda, states) for nothing at run time."
+)
+
 
 def handler_policy(
     scope: Construct, *, function: KitFunction, statements: Sequence[iam.PolicyStatement]
@@ -108,6 +116,21 @@ def kit_provider(
             "Serverless-LambdaDLQ",
             "CloudFormation waits for the framework's answer; a "
             f"failed {subject} fails the deployment, so there is no event to replay from a DLQ.",
+        ),
+        (
+            "NIST.800.53.R5-LambdaDLQ",
+            "CloudFormation waits for the framework's answer; a "
+            f"failed {subject} fails the deployment, so there is no event to replay from a DLQ.",
+        ),
+        (
+            "NIST.800.53.R5-LambdaConcurrency",
+            "The framework function runs once per "
+            "CloudFormation event of this custom resource; reserving concurrency for it would "
+            "only take capacity from the account's shared pool.",
+        ),
+        (
+            "NIST.800.53.R5-LambdaInsideVPC",
+            OUTSIDE_VPC_REASON.format(subject=f"the {subject}'s provider framework"),
         ),
         (
             "Serverless-LambdaTracing",

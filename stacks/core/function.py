@@ -141,21 +141,31 @@ class KitFunction(Construct):
             vpc_subnets=placement.subnets if placement else None,
             security_groups=list(placement.security_groups) if placement else None,
         )
-        if invocation == "sync":
+        for dlq_rule in ("Serverless-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ"):
+            if invocation == "sync":
+                acknowledge(
+                    self.function,
+                    dlq_rule,
+                    "This function is invoked synchronously (API Gateway proxy, the custom-"
+                    "resource provider or a Step Functions task): the caller receives every "
+                    "failure, and a DLQ only applies to asynchronous invocations.",
+                )
+            if invocation == "queue":
+                acknowledge(
+                    self.function,
+                    dlq_rule,
+                    "This function reads an SQS queue through an event source mapping (no "
+                    "asynchronous invocation): failed messages go to that queue's redrive "
+                    "dead-letter queue, which is alarmed.",
+                )
+        if reserved_concurrency is None:
             acknowledge(
                 self.function,
-                "Serverless-LambdaDLQ",
-                "This function is invoked synchronously (API Gateway proxy, the custom-"
-                "resource provider or a Step Functions task): the caller receives every "
-                "failure, and a DLQ only applies to asynchronous invocations.",
-            )
-        if invocation == "queue":
-            acknowledge(
-                self.function,
-                "Serverless-LambdaDLQ",
-                "This function reads an SQS queue through an event source mapping (no "
-                "asynchronous invocation): failed messages go to that queue's redrive "
-                "dead-letter queue, which is alarmed.",
+                "NIST.800.53.R5-LambdaConcurrency",
+                "Reserved concurrency is set where a stage asks for it (runtime."
+                "reserved_concurrency, on the API functions): this function is driven by "
+                "deploys, rotations or the ingestion queue, which bound how often it runs, and "
+                "a reservation would take capacity from the account's shared pool.",
             )
         if not rt.tracing:
             acknowledge(

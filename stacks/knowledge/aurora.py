@@ -62,6 +62,13 @@ class AuroraNetwork(Construct):
             # VPC uses the default group.
             restrict_default_security_group=False,
         )
+        acknowledge(
+            self.vpc,
+            "NIST.800.53.R5-VPCDefaultSecurityGroupClosed",
+            "This VPC holds only the Aurora cluster, in its own security group, in isolated "
+            "subnets; nothing is placed in the default group, and closing it takes a "
+            "Lambda-backed custom resource.",
+        )
         if plan.production:
             group = retained_log_group(
                 self, "FlowLogs", plan=plan, logical_id=f"{NETWORK_ID}FlowLogs"
@@ -197,6 +204,28 @@ class AuroraPgvector(Construct):
             cfn = cluster.node.default_child
             assert isinstance(cfn, rds.CfnDBCluster)
             cfn.add_property_override("MasterUserSecret.KmsKeyId", key.key_arn)
+
+        for rule, reason in (
+            (
+                "NIST.800.53.R5-RDSInBackupPlan",
+                "Aurora's automated backups (7 days in production, point-in-time restore) "
+                "cover the cluster, which holds only the vector index: re-ingesting the data "
+                "bucket rebuilds it. An AWS Backup plan would add a vault for no new data.",
+            ),
+            (
+                "NIST.800.53.R5-RDSEnhancedMonitoringEnabled",
+                "Serverless v2 scaling to zero: enhanced monitoring samples the OS of an "
+                "instance the kit does not manage and bills CloudWatch Logs while it runs; "
+                "the cluster's CloudWatch metrics (ACU, connections) remain.",
+            ),
+            (
+                "NIST.800.53.R5-RDSLoggingEnabled[LogExport::postgresql]",
+                "Every statement reaches the cluster through the RDS Data API, which CloudTrail "
+                "records with the caller; exported postgresql logs would land in a log group "
+                "RDS names and creates without the kit's retention and key.",
+            ),
+        ):
+            acknowledge(cluster, rule, reason)
         acknowledge(
             cluster,
             "AwsSolutions-RDS11",

@@ -88,6 +88,20 @@ class DataBucket(Construct):
         )
         acknowledge(
             logs,
+            "NIST.800.53.R5-S3DefaultEncryptionKMS",
+            "S3 delivers server access logs only to a bucket whose default encryption is "
+            "SSE-S3, so this bucket cannot take a KMS key.",
+        )
+        for bucket in (logs, self):
+            acknowledge(
+                bucket,
+                "NIST.800.53.R5-S3BucketReplicationEnabled",
+                "Versioned and retained in its region; the documents are the team's copies "
+                "and the index is rebuilt from them. Cross-region replication needs a second "
+                "bucket, region and role, a disaster-recovery choice beyond this kit.",
+            )
+        acknowledge(
+            logs,
             "AwsSolutions-S1",
             "This is the access-log bucket of the data bucket; logging its own access would "
             "write a log object for every log object delivered.",

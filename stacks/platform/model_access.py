@@ -30,7 +30,7 @@ from kit_runtime.contracts.model_access import (
     flag,
 )
 from stacks.config import StagePlan
-from stacks.core.custom_resource import handler_policy, kit_provider
+from stacks.core.custom_resource import OUTSIDE_VPC_REASON, handler_policy, kit_provider
 from stacks.core.function import KitFunction
 from stacks.core.nag import acknowledge
 
@@ -173,6 +173,11 @@ class ModelAccessCheck(Construct):
             "limited to the stage's region by aws:RequestedRegion.",
         )
 
+        acknowledge(
+            self.function.function,
+            "NIST.800.53.R5-LambdaInsideVPC",
+            OUTSIDE_VPC_REASON.format(subject="the model access check"),
+        )
         self.provider = kit_provider(
             self,
             plan=plan,

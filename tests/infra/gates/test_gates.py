@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.support.synth import Synthesized
 from tests.support.templates import as_list, render, statements
 
@@ -151,3 +153,49 @@ def test_pipeline_bootstrap_passes_the_iam_walk() -> None:
             claims = st["Condition"]["StringEquals"]
             assert {k.rsplit(":", 1)[1] for k in claims} == {"aud", "sub"}, (lid, st)
     assert walked > 0
+
+
+# TODO(issue 9 lead): the findings the net, keys and api branches remove. Once they are merged,
+# flip stacks.app_builder.STRICT_PRODUCTION_PACKS, empty this table and keep the test: a
+# production stage must then pass NIST 800-53 R5 and the Bedrock pack's production rules.
+PENDING_ON_OTHER_BRANCHES = {
+    "Bedrock-NoCustomerManagedKey": {
+        "CfnLogGroup",
+        "CfnGuardrail",
+        "CfnDataSource",
+        "CfnSecurityPolicy",
+        "CfnVectorBucket",
+    },  # keys
+    "NIST.800.53.R5-CloudWatchLogGroupEncrypted": {"CfnLogGroup"},  # keys
+    "NIST.800.53.R5-SecretsManagerUsingKMSKey": {"CfnSecret"},  # keys
+    "NIST.800.53.R5-LambdaInsideVPC": {"CfnFunction"},  # net
+    "NIST.800.53.R5-APIGWAssociatedWithWAF": {"CfnStage"},  # api
+}
+
+
+def test_production_stage_under_nist_and_bedrock_rules_has_only_the_pending_findings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given the production test stage synthesized with the strict production packs
+    import stacks.app_builder as app_builder
+    from tests.conftest import TEST_STAGES
+    from tests.support.synth import synthesize
+
+    monkeypatch.setattr(app_builder, "STRICT_PRODUCTION_PACKS", True)
+    assert TEST_STAGES["full"].get("production") is True
+    stage = synthesize("full", TEST_STAGES)
+    # Then every finding left is one another branch of issue 9 removes (all else is fixed or
+    # acknowledged with its reason)
+    found = {
+        (v["ruleName"], c["constructFqn"].rsplit(".", 1)[-1])
+        for v in stage.nag_findings
+        for c in v["violatingConstructs"]
+    }
+    unexpected = {
+        (rule, kind)
+        for rule, kind in found
+        if kind not in PENDING_ON_OTHER_BRANCHES.get(rule, set())
+    }
+    assert not unexpected, sorted(unexpected)
+    # And the NIST pack did run (its findings on this branch are the pending ones)
+    assert any(rule.startswith("NIST.800.53.R5-") for rule, _ in found)
