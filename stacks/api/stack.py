@@ -14,7 +14,12 @@ from stacks.api.rag_endpoint import RagEndpoint
 from stacks.api.rest_api import KitRestApi
 from stacks.api.retrieve_endpoint import RetrieveEndpoint
 from stacks.config import StagePlan
-from stacks.core.references import GuardrailHandle, KnowledgeHandles, ProfileHandles
+from stacks.core.references import (
+    GuardrailHandle,
+    KnowledgeHandles,
+    NetworkHandles,
+    ProfileHandles,
+)
 
 
 class ApiStack(Stack):
@@ -22,7 +27,8 @@ class ApiStack(Stack):
 
     Handlers only: nothing here is stateful but the retained log groups, so the stack can be
     replaced freely. ``knowledge`` (the stage's knowledge bases, when it has any) adds
-    ``POST /rag`` and ``POST /retrieve``.
+    ``POST /rag`` and ``POST /retrieve``; ``network`` (a private stage's) places every
+    handler in the VPC.
     """
 
     def __init__(
@@ -35,6 +41,7 @@ class ApiStack(Stack):
         profiles: ProfileHandles,
         guardrail: GuardrailHandle,
         knowledge: KnowledgeHandles | None = None,
+        network: NetworkHandles | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -47,6 +54,7 @@ class ApiStack(Stack):
             api=self.rest_api,
             profiles=profiles,
             guardrail=guardrail,
+            network=network,
         )
         self.chat_stream = ChatStreamEndpoint(
             self,
@@ -56,12 +64,18 @@ class ApiStack(Stack):
             api=self.rest_api,
             profiles=profiles,
             guardrail=guardrail,
+            network=network,
         )
         self.rag: RagEndpoint | None = None
         self.retrieve: RetrieveEndpoint | None = None
         if knowledge is not None and knowledge.bases:
             self._knowledge_endpoints(
-                plan, code=code, profiles=profiles, guardrail=guardrail, knowledge=knowledge
+                plan,
+                code=code,
+                profiles=profiles,
+                guardrail=guardrail,
+                knowledge=knowledge,
+                network=network,
             )
         CfnOutput(
             self,
@@ -80,6 +94,7 @@ class ApiStack(Stack):
         profiles: ProfileHandles,
         guardrail: GuardrailHandle,
         knowledge: KnowledgeHandles,
+        network: NetworkHandles | None,
     ) -> None:
         self.rag = RagEndpoint(
             self,
@@ -90,9 +105,16 @@ class ApiStack(Stack):
             profiles=profiles,
             guardrail=guardrail,
             knowledge=knowledge,
+            network=network,
         )
         self.retrieve = RetrieveEndpoint(
-            self, "Retrieve", plan=plan, code=code, api=self.rest_api, knowledge=knowledge
+            self,
+            "Retrieve",
+            plan=plan,
+            code=code,
+            api=self.rest_api,
+            knowledge=knowledge,
+            network=network,
         )
         self._url_output("RagUrl", "/rag", "POST a question for a knowledge base here")
         self._url_output("RetrieveUrl", "/retrieve", "POST a knowledge-base query here")

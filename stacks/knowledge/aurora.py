@@ -23,6 +23,7 @@ from constructs import Construct
 from kit_runtime.contracts.pgvector import PgvectorTable
 from stacks.config import StagePlan
 from stacks.config.knowledge import AuroraPgvectorStore
+from stacks.core.function import Placement
 from stacks.core.logs import retention
 from stacks.core.nag import acknowledge
 from stacks.core.naming import digest
@@ -119,6 +120,8 @@ class AuroraPgvector(Construct):
         store: AuroraPgvectorStore,
         network: AuroraNetwork,
         key: kms.IKey | None,
+        placement: Placement | None = None,
+        upstream: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.table = pgvector_table(dimensions)
@@ -151,6 +154,8 @@ class AuroraPgvector(Construct):
             generation=digest(embedding_model, dimensions),
             # Both secrets rotate, or neither: RDS rotates the master, a function the user's.
             rotate_user_secret=rotate,
+            placement=placement,
+            upstream=upstream,
         )
         # The schema's statements run through the Data API on a running writer.
         self.schema.node.add_dependency(self.cluster)
