@@ -30,7 +30,7 @@ MIN_PREFIX, MAX_PREFIX = 16, 22
 # 3. One zone is allowed outside production, for a cheaper private test stage.
 MIN_AZS, MAX_AZS = 1, 3
 PRIVATE_RANGES = tuple(
-    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+    ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 )
 """RFC 1918 private ranges, the blocks the VPC guide recommends for a VPC."""
 

@@ -85,11 +85,23 @@ def knowledge_ids(config: Any) -> set[str]:
 NOT_DATA = {"AWS::Bedrock::GuardrailVersion", "AWS::IAM::Role", "AWS::ApiGateway::Account"}
 
 
+def network_ids(config: Any) -> set[str]:
+    """A private stage's retained flow-log group (the VPC itself holds no data: not retained)."""
+    from stacks.config.network import flow_logs_on
+
+    if config.network.mode == "none" or not flow_logs_on(config.network, config.production):
+        return set()
+    return {"NetworkFlowLogs"}
+
+
 def test_stateful_logical_ids_are_stable(any_stage: Synthesized) -> None:
     for stack, ids in PINNED_LOGICAL_IDS.items():
         assert ids <= set(any_stage.templates[stack]["Resources"]), (stack, ids)
     if any_stage.config.model_access.enabled:
         assert set(any_stage.templates["Platform"]["Resources"]) >= ACCESS_CHECK_IDS
+    flow = network_ids(any_stage.config)
+    if flow:
+        assert flow <= set(any_stage.templates["Network"]["Resources"]), flow
     expected = knowledge_ids(any_stage.config)
     if expected:
         missing = expected - set(any_stage.templates["Knowledge"]["Resources"])
@@ -106,6 +118,7 @@ def test_every_retained_resource_is_pinned_or_versioned(any_stage: Synthesized) 
         KNOWLEDGE_ENDPOINT_IDS,
         INGESTION_IDS,
         knowledge_ids(any_stage.config),
+        network_ids(any_stage.config),
     )
     for stack, template in any_stage.templates.items():
         for lid, res in template["Resources"].items():
