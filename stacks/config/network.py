@@ -14,11 +14,12 @@ hexadecimal digits; botocore ec2 2016-11-15 examples).
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Annotated, Literal
 
 from pydantic import Field
 
-from stacks.config.base import Strict, pattern_in_words, show
+from stacks.config.base import Strict, show
 
 DEFAULT_CIDR = "10.96.0.0/16"
 """Not CDK's own default (10.0.0.0/16), which many VPCs already use: peering or a transit
@@ -39,31 +40,12 @@ def _id(prefix: str) -> str:
     return rf"^{prefix}-([0-9a-f]{{8}}|[0-9a-f]{{17}})$"
 
 
-VpcId = Annotated[
-    str,
-    Field(pattern=_id("vpc"), json_schema_extra=pattern_in_words("a VPC id such as vpc-0abc...")),
-]
-SubnetId = Annotated[
-    str,
-    Field(
-        pattern=_id("subnet"),
-        json_schema_extra=pattern_in_words("a subnet id such as subnet-0abc..."),
-    ),
-]
-RouteTableId = Annotated[
-    str,
-    Field(
-        pattern=_id("rtb"),
-        json_schema_extra=pattern_in_words("a route table id such as rtb-0abc..."),
-    ),
-]
-AvailabilityZone = Annotated[
-    str,
-    Field(
-        pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}[a-z]$",
-        json_schema_extra=pattern_in_words("a zone name such as us-east-1a"),
-    ),
-]
+ID_FORMS = {
+    "vpc_id": ("vpc", "a VPC id such as vpc-0abc..."),
+    "subnet_ids": ("subnet", "a subnet id such as subnet-0abc..."),
+    "route_table_ids": ("rtb", "a route table id such as rtb-0abc..."),
+}
+ZONE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}[a-z]$")
 
 
 class NoNetwork(Strict):
@@ -90,14 +72,15 @@ class ExistingNetwork(Strict):
     """A VPC someone else owns, named by ids only (no lookup at synth)."""
 
     mode: Literal["existing"]
-    vpc_id: VpcId
+    vpc_id: str
+    """``vpc-`` and 8 or 17 hexadecimal digits."""
     cidr: str
     """The VPC's IPv4 block: clients in it may call the private API's endpoint."""
-    subnet_ids: tuple[SubnetId, ...] = Field(min_length=1, max_length=16)
+    subnet_ids: tuple[str, ...] = Field(min_length=1, max_length=16)
     """Private subnets the functions and endpoints go in, one per zone."""
-    availability_zones: tuple[AvailabilityZone, ...] = Field(min_length=1, max_length=16)
+    availability_zones: tuple[str, ...] = Field(min_length=1, max_length=16)
     """The zone of each subnet, in the same order."""
-    route_table_ids: tuple[RouteTableId, ...] = Field(min_length=1, max_length=16)
+    route_table_ids: tuple[str, ...] = Field(min_length=1, max_length=16)
     """The route table of each subnet, in the same order (gateway endpoints add routes)."""
     flow_logs: bool | None = None
     """``null``: on in a ``production`` stage."""
@@ -131,6 +114,7 @@ def network_problems(
                 "(one zone's outage would stop every function); allowed: 2-3"
             )
         return problems
+    problems += _id_problems(key, network)
     count = len(network.subnet_ids)
     for name in ("availability_zones", "route_table_ids"):
         values = getattr(network, name)
@@ -149,6 +133,23 @@ def network_problems(
             f"{key}.availability_zones: {show(list(network.availability_zones))} is not allowed "
             "in a production stage: the subnets must span at least 2 zones"
         )
+    return problems
+
+
+def _id_problems(key: str, network: ExistingNetwork) -> list[str]:
+    problems = []
+    for name, (prefix, words) in ID_FORMS.items():
+        value = getattr(network, name)
+        for i, item in enumerate([value] if isinstance(value, str) else value):
+            if not re.fullmatch(_id(prefix), item):
+                where = f"{key}.{name}" + ("" if isinstance(value, str) else f"[{i}]")
+                problems.append(f"{where}: {show(item)} is not allowed: expected {words}")
+    for i, zone in enumerate(network.availability_zones):
+        if not ZONE.fullmatch(zone):
+            problems.append(
+                f"{key}.availability_zones[{i}]: {show(zone)} is not allowed: expected a zone "
+                "name such as us-east-1a"
+            )
     return problems
 
 
