@@ -20,6 +20,7 @@ from stacks.core.tags import cost_tags
 from stacks.guardrails.stack import GuardrailStack
 from stacks.knowledge.ingestion_stack import IngestionStack
 from stacks.knowledge.stack import KnowledgeStack
+from stacks.network.stack import NetworkStack
 from stacks.platform.stack import PlatformStack
 
 
@@ -49,6 +50,18 @@ class KitStage(Stage):
         self.guardrails = GuardrailStack(
             self, "Guardrails", plan=plan, description=f"{what}: guardrail"
         )
+        # Only a private stage (network.mode create or existing) gets a VPC and its endpoints.
+        self.network: NetworkStack | None = None
+        if plan.private:
+            self.network = NetworkStack(
+                self,
+                "Network",
+                plan=plan,
+                profiles=self.platform.profiles.handles,
+                guardrail=self.guardrails.guardrail.handle,
+                description=f"{what}: VPC, endpoints and flow logs",
+            )
+        network = self.network.handles if self.network is not None else None
         # Stateful and retained: only a stage with knowledge bases gets the stack.
         self.knowledge: KnowledgeStack | None = None
         self.ingestion: IngestionStack | None = None
@@ -58,6 +71,7 @@ class KitStage(Stage):
                 "Knowledge",
                 plan=plan,
                 code=runtime_code(),
+                network=network,
                 description=f"{what}: knowledge bases, their documents and vector stores",
             )
             # Stateless: replaced freely; `make ingest` finds its targets in this stack.
@@ -67,6 +81,7 @@ class KitStage(Stage):
                 plan=plan,
                 code=runtime_code(),
                 knowledge=self.knowledge.handles,
+                network=network,
                 description=f"{what}: knowledge base ingestion",
             )
         self.api = ApiStack(
@@ -77,6 +92,7 @@ class KitStage(Stage):
             profiles=self.platform.profiles.handles,
             guardrail=self.guardrails.guardrail.handle,
             knowledge=self.knowledge.handles if self.knowledge is not None else None,
+            network=network,
             description=f"{what}: API",
         )
         for key, value in cost_tags(plan.config).items():
@@ -85,4 +101,5 @@ class KitStage(Stage):
     @property
     def stacks(self) -> list[Stack]:
         knowledge = [s for s in (self.knowledge, self.ingestion) if s is not None]
-        return [self.platform, self.guardrails, *knowledge, self.api]
+        network = [self.network] if self.network is not None else []
+        return [self.platform, self.guardrails, *network, *knowledge, self.api]

@@ -12,7 +12,7 @@ from stacks.api.endpoint import ApiEndpoint
 from stacks.api.rest_api import KitRestApi
 from stacks.config import StagePlan
 from stacks.core.bedrock_iam import bedrock_invoke_statements
-from stacks.core.references import GuardrailHandle, ProfileHandles
+from stacks.core.references import GuardrailHandle, NetworkHandles, ProfileHandles
 
 __all__ = ["ChatEndpoint", "chat_model_statements", "chat_settings"]
 
@@ -52,9 +52,14 @@ class ChatEndpoint(ApiEndpoint):
         api: KitRestApi,
         profiles: ProfileHandles,
         guardrail: GuardrailHandle,
+        network: NetworkHandles | None = None,
     ) -> None:
         super().__init__(
-            scope, construct_id, api=api, upstream=(profiles.revision, guardrail.revision)
+            scope,
+            construct_id,
+            api=api,
+            upstream=(profiles.revision, guardrail.revision),
+            network=network,
         )
         self.handler = self._build_function(
             plan,

@@ -23,7 +23,7 @@ from stacks.api.web_adapter import web_adapter_layers
 from stacks.config import StagePlan
 from stacks.core.bedrock_iam import bedrock_invoke_statements
 from stacks.core.lambda_asset import ARCHITECTURE
-from stacks.core.references import GuardrailHandle, ProfileHandles
+from stacks.core.references import GuardrailHandle, NetworkHandles, ProfileHandles
 
 STARTUP_SCRIPT = "run.sh"
 ADAPTER_PORT = "8080"
@@ -63,9 +63,14 @@ class ChatStreamEndpoint(ApiEndpoint):
         api: KitRestApi,
         profiles: ProfileHandles,
         guardrail: GuardrailHandle,
+        network: NetworkHandles | None = None,
     ) -> None:
         super().__init__(
-            scope, construct_id, api=api, upstream=(profiles.revision, guardrail.revision)
+            scope,
+            construct_id,
+            api=api,
+            upstream=(profiles.revision, guardrail.revision),
+            network=network,
         )
         layer_arn = web_adapter_layers().arn(plan.region, ARCHITECTURE.name)
         self.handler = api_handler_function(
@@ -80,6 +85,7 @@ class ChatStreamEndpoint(ApiEndpoint):
             timeout_seconds=STREAM_FUNCTION_TIMEOUT_SECONDS,
             layers=(lambda_.LayerVersion.from_layer_version_arn(self, "WebAdapter", layer_arn),),
             environment=adapter_environment(),
+            placement=self.placement,
         )
         self._grant(
             bedrock_invoke_statements(

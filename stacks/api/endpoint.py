@@ -14,8 +14,10 @@ from stacks.api.handler_function import api_handler_function
 from stacks.api.request_model import api_gateway_schema
 from stacks.api.rest_api import KitRestApi
 from stacks.config import StagePlan
-from stacks.core.function import KitFunction
+from stacks.core.bedrock_iam import outside_network_deny
+from stacks.core.function import KitFunction, Placement
 from stacks.core.naming import digest
+from stacks.core.references import NetworkHandles
 
 
 class ApiEndpoint(Construct):
@@ -31,6 +33,9 @@ class ApiEndpoint(Construct):
     upstream:
         The revisions of the cross-stack handles the function reads (profiles, guardrail,
         knowledge bases).
+    network:
+        A private stage's network: the function runs in its VPC and may call Bedrock only
+        through its endpoints (:func:`outside_network_deny`).
     """
 
     handler: KitFunction
@@ -42,12 +47,22 @@ class ApiEndpoint(Construct):
         *,
         api: KitRestApi,
         upstream: Iterable[str],
+        network: NetworkHandles | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._api = api
+        self._network = network
+        self._guarded = False
+        if network is not None:
+            upstream = (*upstream, network.revision)
         # Changes whenever a value read from another stack may change, so the function and
         # its policy are updated (and re-read them) in the same deploy.
         self.revision = digest(*upstream)
+
+    @property
+    def placement(self) -> Placement | None:
+        """Where the function runs (a private stage's VPC), or ``None``."""
+        return self._network.placement if self._network is not None else None
 
     @property
     def role(self) -> iam.IRole:
@@ -73,12 +88,22 @@ class ApiEndpoint(Construct):
             settings=settings,
             upstream=self.revision,
             log_logical_id=log_logical_id,
+            placement=self.placement,
         )
 
     def _grant(self, statements: Iterable[iam.PolicyStatement]) -> None:
         """Add ``statements``, in order, to the function's role."""
         for statement in statements:
             self.handler.role.add_to_policy(statement)
+        if self._network is not None and not self._guarded:
+            ids = self._network.endpoint_ids
+            self.handler.role.add_to_policy(
+                outside_network_deny(
+                    [ids[s] for s in ("bedrock-runtime", "bedrock-agent-runtime") if s in ids],
+                    revision=self.revision,
+                )
+            )
+            self._guarded = True
 
     def _add_route(
         self,

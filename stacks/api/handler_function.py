@@ -10,7 +10,7 @@ from constructs import Construct
 from pydantic import BaseModel
 
 from stacks.config import StagePlan
-from stacks.core.function import KitFunction
+from stacks.core.function import KitFunction, Placement
 
 
 def api_handler_function(
@@ -26,6 +26,7 @@ def api_handler_function(
     timeout_seconds: int | None = None,
     layers: Sequence[lambda_.ILayerVersion] = (),
     environment: Mapping[str, str] | None = None,
+    placement: Placement | None = None,
 ) -> KitFunction:
     """A function behind API Gateway: invoked synchronously, outliving the gateway's
     integration timeout by a second, with the stage's reserved concurrency.
@@ -45,6 +46,8 @@ def api_handler_function(
         own).
     layers, environment:
         Extra layers and environment variables (the streaming function's web adapter).
+    placement:
+        A private stage's VPC placement; ``None`` runs outside a VPC.
     """
     return KitFunction(
         scope,
@@ -62,4 +65,5 @@ def api_handler_function(
         layers=tuple(layers),
         environment=dict(environment or {}),
         log_logical_id=log_logical_id,
+        placement=placement,
     )

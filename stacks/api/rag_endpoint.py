@@ -11,7 +11,7 @@ from stacks.api.endpoint import ApiEndpoint
 from stacks.api.rest_api import KitRestApi
 from stacks.api.retrieve_endpoint import retrieve_settings, retrieve_statement
 from stacks.config import StagePlan
-from stacks.core.references import GuardrailHandle, KnowledgeHandles, ProfileHandles
+from stacks.core.references import GuardrailHandle, KnowledgeHandles, NetworkHandles, ProfileHandles
 
 HANDLER = "handlers.rag.handler"
 # Pinned: the RAG log group keeps the id it was first deployed with.
@@ -52,12 +52,14 @@ class RagEndpoint(ApiEndpoint):
         profiles: ProfileHandles,
         guardrail: GuardrailHandle,
         knowledge: KnowledgeHandles,
+        network: NetworkHandles | None = None,
     ) -> None:
         super().__init__(
             scope,
             construct_id,
             api=api,
             upstream=(profiles.revision, guardrail.revision, knowledge.revision),
+            network=network,
         )
         self.handler = self._build_function(
             plan,

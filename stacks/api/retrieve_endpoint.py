@@ -16,7 +16,7 @@ from kit_runtime.contracts.knowledge import (
 from stacks.api.endpoint import ApiEndpoint
 from stacks.api.rest_api import KitRestApi
 from stacks.config import StagePlan
-from stacks.core.references import KnowledgeHandles
+from stacks.core.references import KnowledgeHandles, NetworkHandles
 from stacks.core.settings import bounded
 
 HANDLER = "handlers.retrieve.handler"
@@ -86,8 +86,11 @@ class RetrieveEndpoint(ApiEndpoint):
         code: lambda_.Code,
         api: KitRestApi,
         knowledge: KnowledgeHandles,
+        network: NetworkHandles | None = None,
     ) -> None:
-        super().__init__(scope, construct_id, api=api, upstream=(knowledge.revision,))
+        super().__init__(
+            scope, construct_id, api=api, upstream=(knowledge.revision,), network=network
+        )
         self.handler = self._build_function(
             plan,
             code,

@@ -62,6 +62,7 @@ class ApiStack(Stack):
             api=self.rest_api,
             profiles=profiles,
             guardrail=guardrail,
+            network=network,
         )
         self.chat_stream = ChatStreamEndpoint(
             self,
@@ -71,12 +72,18 @@ class ApiStack(Stack):
             api=self.rest_api,
             profiles=profiles,
             guardrail=guardrail,
+            network=network,
         )
         self.rag: RagEndpoint | None = None
         self.retrieve: RetrieveEndpoint | None = None
         if knowledge is not None and knowledge.bases:
             self._knowledge_endpoints(
-                plan, code=code, profiles=profiles, guardrail=guardrail, knowledge=knowledge
+                plan,
+                code=code,
+                profiles=profiles,
+                guardrail=guardrail,
+                knowledge=knowledge,
+                network=network,
             )
         CfnOutput(
             self,
@@ -105,6 +112,7 @@ class ApiStack(Stack):
         profiles: ProfileHandles,
         guardrail: GuardrailHandle,
         knowledge: KnowledgeHandles,
+        network: NetworkHandles | None,
     ) -> None:
         self.rag = RagEndpoint(
             self,
@@ -115,9 +123,16 @@ class ApiStack(Stack):
             profiles=profiles,
             guardrail=guardrail,
             knowledge=knowledge,
+            network=network,
         )
         self.retrieve = RetrieveEndpoint(
-            self, "Retrieve", plan=plan, code=code, api=self.rest_api, knowledge=knowledge
+            self,
+            "Retrieve",
+            plan=plan,
+            code=code,
+            api=self.rest_api,
+            knowledge=knowledge,
+            network=network,
         )
         self._url_output("RagUrl", "/rag", "POST a question for a knowledge base here")
         self._url_output("RetrieveUrl", "/retrieve", "POST a knowledge-base query here")

@@ -93,6 +93,11 @@ class StagePlan:
         return self.config.encryption.customer_managed(self.config.production)
 
     @property
+    def private(self) -> bool:
+        """The stage runs in a VPC (``network.mode`` is not ``none``)."""
+        return self.config.network.mode != "none"
+
+    @property
     def function_timeout_seconds(self) -> int:
         """The API function outlives the gateway by a second, never more."""
         return self.config.api.integration_timeout_seconds + 1

@@ -19,6 +19,7 @@ from stacks.config.guardrails import GuardrailConfig, guardrail_problems
 from stacks.config.knowledge import KnowledgeBases, knowledge_problems
 from stacks.config.model_access import ModelAccess, model_access_problems
 from stacks.config.models import ModelRef, Tiers, model_problems, region_problems
+from stacks.config.network import NetworkConfig, NoNetwork, network_problems
 from stacks.config.options import PromptCachingConfig, TierOptions, options_problems
 from stacks.config.project import FALLBACK_STAGE, chosen_stage
 from stacks.config.runtime import MOVED_KEYS, RuntimeConfig, runtime_problems
@@ -85,6 +86,9 @@ class StageConfig(Strict):
     api: ApiConfig = ApiConfig()
     runtime: RuntimeConfig = RuntimeConfig()
     encryption: EncryptionConfig = EncryptionConfig()
+    network: NetworkConfig = NoNetwork()
+    """``mode: none`` (default), ``create`` or ``existing``; any other mode makes the stage
+    private (stacks/config/network.py)."""
 
 
 def check_context_keys(context: Mapping[str, Any]) -> None:
@@ -200,6 +204,7 @@ def semantic_problems(
         prefix, stage.knowledge_bases, models=stage.models, catalog=catalog
     )
     problems += tag_problems(prefix, stage.tags)
+    problems += network_problems(prefix, stage.network, production=stage.production)
     specs = [spec for ref in stage.models if (spec := catalog.get(ref.id)) is not None]
     problems += model_access_problems(prefix, stage.model_access, specs)
     return problems

@@ -116,3 +116,40 @@ def bedrock_invoke_statements(
             resources=[guardrail_arn],
         ),
     ]
+
+
+VPC_GUARDED_ACTIONS = (
+    *INVOKE_ACTIONS,
+    "bedrock:Retrieve",
+    "bedrock:RetrieveAndGenerate",
+    "bedrock:ApplyGuardrail",
+)
+"""What a private stage's roles may call only through the stage's VPC endpoints."""
+
+
+def outside_network_deny(endpoint_ids: Sequence[str], *, revision: str = "") -> iam.PolicyStatement:
+    """Deny a private stage's role every Bedrock call that does not come through its endpoints.
+
+    A leaked credential of the role then cannot call Bedrock from anywhere else. Requests
+    Bedrock makes onward with the caller's credentials (``aws:ViaAWSService`` true, no
+    ``aws:SourceVpce``) stay allowed. Never put this on a knowledge base's service role: Bedrock
+    assumes it on the service side, outside every VPC (docs/research/private-networking-aws-
+    facts.md section 3).
+
+    Parameters
+    ----------
+    endpoint_ids:
+        The stage's ``bedrock-runtime`` (and ``bedrock-agent-runtime``) endpoint ids.
+    revision:
+        Appended to the statement id (see :func:`bedrock_invoke_statements`).
+    """
+    return iam.PolicyStatement(
+        sid=f"BedrockOnlyThroughStageEndpoints{revision}",
+        effect=iam.Effect.DENY,
+        actions=list(VPC_GUARDED_ACTIONS),
+        resources=["*"],
+        conditions={
+            "StringNotEqualsIfExists": {"aws:SourceVpce": list(endpoint_ids)},
+            "BoolIfExists": {"aws:ViaAWSService": "false"},
+        },
+    )

@@ -103,6 +103,8 @@ class KitFunction(Construct):
                 resources=[self.log_group.log_group_arn],
             )
         )
+        if placement is not None:
+            self._allow_network_interfaces()
         env = {
             "POWERTOOLS_SERVICE_NAME": service,
             "POWERTOOLS_METRICS_NAMESPACE": plan.metrics_namespace,
@@ -181,6 +183,32 @@ class KitFunction(Construct):
                 "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level "
                 "permissions (added by Tracing.ACTIVE).",
             )
+
+    def _allow_network_interfaces(self) -> None:
+        """What Lambda needs of the role to attach the function to a VPC: the actions of the
+        managed policy AWSLambdaVPCAccessExecutionRole (Lambda developer guide, "Giving Lambda
+        functions access to a VPC", checked 2026-12-01), inline so cdk-nag sees each one."""
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="AttachToVpc",
+                actions=[
+                    "ec2:CreateNetworkInterface",
+                    "ec2:DescribeNetworkInterfaces",
+                    "ec2:DescribeSubnets",
+                    "ec2:DeleteNetworkInterface",
+                    "ec2:AssignPrivateIpAddresses",
+                    "ec2:UnassignPrivateIpAddresses",
+                ],
+                resources=["*"],
+            )
+        )
+        acknowledge(
+            self.role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Lambda creates and deletes the function's VPC network interfaces with the role; "
+            "the interfaces do not exist before (their ids are Lambda's) and the Describe "
+            "actions have no resource type, as in AWS's AWSLambdaVPCAccessExecutionRole.",
+        )
 
     def _dead_letter_queue(self) -> sqs.Queue:
         queue = sqs.Queue(

@@ -22,6 +22,7 @@ from constructs import Construct
 from kit_runtime.contracts.pgvector import PgvectorTable
 from stacks.config import StagePlan
 from stacks.config.knowledge import AuroraPgvectorStore
+from stacks.core.function import Placement
 from stacks.core.keys import key_statement
 from stacks.core.logs import retained_log_group
 from stacks.core.nag import acknowledge
@@ -122,6 +123,8 @@ class AuroraPgvector(Construct):
         store: AuroraPgvectorStore,
         network: AuroraNetwork,
         key: kms.IKey | None,
+        placement: Placement | None = None,
+        upstream: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.table = pgvector_table(dimensions)
@@ -155,6 +158,8 @@ class AuroraPgvector(Construct):
             # Both secrets rotate, or neither: RDS rotates the master, a function the user's.
             rotate_user_secret=rotate,
             secret_keys=(key,) if key is not None else (),
+            placement=placement,
+            upstream=upstream,
         )
         # The schema's statements run through the Data API on a running writer.
         self.schema.node.add_dependency(self.cluster)

@@ -108,6 +108,36 @@ class DataBucket(Construct):
         )
         return logs
 
+    def deny_outside_network(self, *, endpoint_id: str, exempt_role_arns: list[str]) -> None:
+        """A private stage's documents are read and written only through its S3 endpoint.
+
+        Exempt: the knowledge bases' service roles (Bedrock reads the documents from the
+        service side, never through the VPC) and requests an AWS service makes with a caller's
+        credentials (``aws:ViaAWSService``). No deployment path touches the objects (no bucket
+        deployment, no auto-delete), so none is exempt. Uploads come from inside the VPC or
+        a network routed to it (README, "Private deployments").
+        """
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="DocumentsOnlyThroughTheStageNetwork",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=[
+                    "s3:GetObject",
+                    "s3:GetObjectVersion",
+                    "s3:PutObject",
+                    "s3:DeleteObject",
+                    "s3:DeleteObjectVersion",
+                ],
+                resources=[self.bucket.arn_for_objects("*")],
+                conditions={
+                    "StringNotEquals": {"aws:SourceVpce": endpoint_id},
+                    "ArnNotEquals": {"aws:PrincipalArn": exempt_role_arns},
+                    "BoolIfExists": {"aws:ViaAWSService": "false"},
+                },
+            )
+        )
+
     @property
     def bucket_name(self) -> str:
         return self.bucket.bucket_name

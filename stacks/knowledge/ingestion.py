@@ -38,12 +38,12 @@ from constructs import Construct
 
 from kit_runtime.contracts.ingestion import IngestionSettings, IngestionSource
 from stacks.config import StagePlan
-from stacks.core.function import KitFunction
+from stacks.core.function import KitFunction, Placement
 from stacks.core.keys import key_statement, stack_key
 from stacks.core.logs import retained_log_group
 from stacks.core.nag import acknowledge
 from stacks.core.naming import digest, resource_name
-from stacks.core.references import KnowledgeHandles
+from stacks.core.references import KnowledgeHandles, NetworkHandles
 from stacks.core.settings import bounded
 
 TRIGGER_HANDLER = "handlers.ingestion.trigger"
@@ -106,6 +106,8 @@ class IngestionPipeline(Construct):
         The shared Lambda asset.
     knowledge:
         The stage's knowledge bases (ids, ARNs, buckets and prefixes).
+    network:
+        A private stage's network: both functions run in its VPC.
 
     Attributes
     ----------
@@ -120,10 +122,12 @@ class IngestionPipeline(Construct):
         plan: StagePlan,
         code: lambda_.Code,
         knowledge: KnowledgeHandles,
+        network: NetworkHandles | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        revision = digest(knowledge.revision)
+        revision = digest(knowledge.revision, *([network.revision] if network else []))
+        self._placement: Placement | None = network.placement if network else None
         self.alarms: list[cloudwatch.Alarm] = []
         # The stack's customer-managed key (``encryption``): table, queues, executions, logs.
         self.key = stack_key(self, plan)
@@ -291,6 +295,7 @@ class IngestionPipeline(Construct):
             timeout=Duration.seconds(TRIGGER_TIMEOUT_SECONDS),
             memory_mb=256,
             log_logical_id=LOG_GROUP_LOGICAL_IDS[construct_id],
+            placement=self._placement,
         )
 
     def _grant(

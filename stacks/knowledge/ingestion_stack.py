@@ -15,7 +15,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from stacks.config import StagePlan
-from stacks.core.references import KnowledgeHandles
+from stacks.core.references import KnowledgeHandles, NetworkHandles
 from stacks.knowledge.ingestion import IngestionPipeline
 
 TARGETS_OUTPUT = "IngestionTargets"
@@ -34,11 +34,12 @@ class IngestionStack(Stack):
         plan: StagePlan,
         code: lambda_.Code,
         knowledge: KnowledgeHandles,
+        network: NetworkHandles | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.pipeline = IngestionPipeline(
-            self, "Ingestion", plan=plan, code=code, knowledge=knowledge
+            self, "Ingestion", plan=plan, code=code, knowledge=knowledge, network=network
         )
         targets = {
             name: {"knowledgeBaseId": kb.id, "dataSourceId": kb.data_source_id}

@@ -33,6 +33,10 @@ VECTOR_FIELD = "bedrock-knowledge-base-default-vector"
 TEXT_FIELD = "AMAZON_BEDROCK_TEXT_CHUNK"
 METADATA_FIELD = "AMAZON_BEDROCK_METADATA"
 
+# The network policy's source service for Bedrock knowledge bases (OpenSearch Serverless
+# developer guide, "Network access": private access "for AWS services such as Amazon Bedrock";
+# the value as public samples write it, UNVERIFIED on an AWS page, 2026-12-01).
+BEDROCK_SERVICE = "bedrock.amazonaws.com"
 # Data-access permissions (data access policy grammar; UNVERIFIED wording, 2026-12-01).
 KB_COLLECTION_PERMISSIONS = ["aoss:DescribeCollectionItems"]
 KB_INDEX_PERMISSIONS = ["aoss:DescribeIndex", "aoss:ReadDocument", "aoss:WriteDocument"]
@@ -67,8 +71,9 @@ class OpenSearchCollection(Construct):
 
     - encryption: an AWS-owned key, or the stage's key in a production stage (collections that
       share a key share OCUs: a customer-managed key gives this collection its own OCUs);
-    - network: the collection endpoint is public (no private network yet: issue 9 makes it
-      VPC-only) but every request is still signed and checked against the data access policy;
+    - network: in a private stage Bedrock only (``SourceServices``); otherwise the collection
+      endpoint is public, but every request is still signed and checked against the data
+      access policy;
     - data access: the knowledge-base role (documents) and CloudFormation's execution role
       (the index resource only: the index is created by CloudFormation, not by a function).
     """
@@ -86,6 +91,7 @@ class OpenSearchCollection(Construct):
         production: bool,
         key: kms.IKey | None,
         tag_keys: Sequence[str],
+        private: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         self.standby = production if store.standby_replicas is None else store.standby_replicas
@@ -96,7 +102,7 @@ class OpenSearchCollection(Construct):
         self._policy_base = resource_name(kit, stage, name, max_length=POLICY_NAME_MAX - 4).lower()
         key_id = pascal(name)
         encryption = self._encryption_policy(key)
-        network = self._network_policy()
+        network = self._network_policy(private)
         self.group = self._collection_group(kit, stage, name, store)
         self.collection = aoss.CfnCollection(
             self,
@@ -199,14 +205,17 @@ class OpenSearchCollection(Construct):
             policy=policy,
         )
 
-    def _network_policy(self) -> aoss.CfnSecurityPolicy:
-        document = [
-            {
-                "Rules": [{"ResourceType": "collection", "Resource": [f"collection/{self.name}"]}],
-                # Issue 9 (private network) replaces this with SourceVPCEs.
-                "AllowFromPublic": True,
-            }
-        ]
+    def _network_policy(self, private: bool) -> aoss.CfnSecurityPolicy:
+        """Public endpoint (signed requests, data access policy) or, in a private stage, Bedrock
+        only: no kit function calls the collection, so it needs no VPC endpoint; Bedrock reaches
+        it as a source service (docs/decisions.md)."""
+        rule: dict[str, object] = {
+            "Rules": [{"ResourceType": "collection", "Resource": [f"collection/{self.name}"]}],
+            "AllowFromPublic": not private,
+        }
+        if private:
+            rule["SourceServices"] = [BEDROCK_SERVICE]
+        document = [rule]
         return aoss.CfnSecurityPolicy(
             self,
             "NetworkPolicy",

@@ -33,7 +33,7 @@ from kit_runtime.contracts.pgvector import (
 )
 from stacks.config import StagePlan
 from stacks.core.custom_resource import handler_policy, kit_provider
-from stacks.core.function import KitFunction
+from stacks.core.function import KitFunction, Placement
 from stacks.core.nag import acknowledge
 from stacks.core.settings import bounded
 
@@ -148,6 +148,10 @@ class PgvectorSchema(Construct):
     rotate_user_secret:
         Rotate the Bedrock user's secret every 30 days with a rotation function that sets
         the password through the Data API (the cluster's master secret rotates with RDS).
+    placement, upstream:
+        The private stage's VPC placement of both functions (they reach the Data API and
+        Secrets Manager through its endpoints; the Provider framework stays outside, and it
+        sends CloudFormation's response) and the network handle's revision.
 
     Attributes
     ----------
@@ -177,8 +181,11 @@ class PgvectorSchema(Construct):
         log_logical_id_prefix: str | None = None,
         generation: str | None = None,
         rotate_user_secret: bool = False,
+        placement: Placement | None = None,
+        upstream: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        self._placement, self._upstream = placement, upstream
         self.table = table
         self.credentials_secret = self._user_secret(
             plan, user_secret_logical_id, rotate_user_secret, secret_keys
@@ -196,6 +203,8 @@ class PgvectorSchema(Construct):
             timeout=Duration.minutes(5),
             memory_mb=256,
             log_logical_id=f"{log_logical_id_prefix}SchemaLogs" if log_logical_id_prefix else None,
+            placement=placement,
+            upstream=upstream,
         )
         # The statements must not run before the function may call the Data API.
         self.policy = handler_policy(
@@ -268,6 +277,8 @@ class PgvectorSchema(Construct):
             log_logical_id=(
                 f"{log_logical_id_prefix}RotationLogs" if log_logical_id_prefix else None
             ),
+            placement=self._placement,
+            upstream=self._upstream,
         )
         statements = rotation_statements(cluster_arn, admin_secret_arn, secret.secret_arn)
         if secret_keys:

@@ -20,7 +20,7 @@ from stacks.config.knowledge import (
 )
 from stacks.core.keys import KitKey, key_logical_id, stack_key
 from stacks.core.naming import digest
-from stacks.core.references import KnowledgeHandles
+from stacks.core.references import KnowledgeHandles, NetworkHandles
 from stacks.core.tags import cost_tags
 from stacks.knowledge.aurora import AuroraNetwork, AuroraPgvector
 from stacks.knowledge.common import VectorStore, check_unique_ids, pascal
@@ -38,6 +38,9 @@ KEY_ID = "KnowledgeKey"
 
 class KnowledgeStack(Stack):
     """The stage's data bucket, vector stores and knowledge bases.
+
+    ``network`` (a private stage's) places the pgvector functions in the VPC, keeps the data
+    bucket's objects to the S3 gateway endpoint and closes the collections to the public.
 
     Attributes
     ----------
@@ -61,11 +64,12 @@ class KnowledgeStack(Stack):
         *,
         plan: StagePlan,
         code: lambda_.Code,
+        network: NetworkHandles | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         check_unique_ids(plan)
-        self._plan, self._code = plan, code
+        self._plan, self._code, self._network = plan, code, network
         self._tags = cost_tags(plan.config)
         self.key = self._build_key()
         self.data_bucket = self._build_data_bucket()
@@ -80,6 +84,11 @@ class KnowledgeStack(Stack):
                 source=self._document_source(kb),
                 store=self._build_store(kb),
                 key=self.key,
+            )
+        if network is not None and self.data_bucket is not None:
+            self.data_bucket.deny_outside_network(
+                endpoint_id=network.endpoint_ids["s3"],
+                exempt_role_arns=[kb.role.role_arn for kb in self.bases.values()],
             )
 
     @property
@@ -146,6 +155,7 @@ class KnowledgeStack(Stack):
                 production=plan.production,
                 key=self.key,
                 tag_keys=sorted(self._tags),
+                private=self._network is not None,
             )
         if isinstance(store, AuroraPgvectorStore):
             assert self.network is not None
@@ -160,6 +170,8 @@ class KnowledgeStack(Stack):
                 store=store,
                 network=self.network,
                 key=self.key,
+                placement=self._network.placement if self._network else None,
+                upstream=self._network.revision if self._network else None,
             )
         return S3VectorsIndex(
             self,

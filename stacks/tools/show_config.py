@@ -22,6 +22,7 @@ from stacks.catalog import CatalogError  # noqa: E402
 from stacks.catalog.idle_costs import idle_cost  # noqa: E402
 from stacks.config import ConfigError, load_plan  # noqa: E402
 from stacks.core.naming import stage_id  # noqa: E402
+from stacks.network.endpoints import required_endpoints  # noqa: E402
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -50,6 +51,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("guardrail pii: " + (", ".join(pii) or "(none)"))
     if plan.production:
         print("production: yes (standby replicas, secret rotation, customer-managed keys)")
+    network = plan.config.network
+    if plan.private:
+        needed = required_endpoints(plan.config)
+        print(
+            f"network: {network.mode}  interface endpoints: {', '.join(needed.interface)}  "
+            f"gateway endpoints: {', '.join(needed.gateway) or '(none)'}"
+        )
+    else:
+        print("network: none (functions outside any VPC, public AWS endpoints)")
     for kb in plan.knowledge_bases:
         bucket = kb.data_source.bucket_arn or "the kit's data bucket"
         idle = idle_cost(kb.vector_store, plan.production)

@@ -193,6 +193,7 @@ def full_stage(catalog: Catalog) -> dict[str, Any]:
             "reserved_concurrency": 3,
             "max_attempts": 2,
         },
+        "network": {"mode": "create"},
     }
 
 
@@ -241,6 +242,36 @@ def knowledge_stage(catalog: Catalog) -> dict[str, Any]:
                 "chunking": {"strategy": "none"},
             },
         ],
+    }
+
+
+def existing_network_stage(catalog: Catalog) -> dict[str, Any]:
+    """The basic stage in an existing VPC (two subnets in two zones), tracing off."""
+    config = basic_stage(catalog)
+    region = config["region"]
+    return {
+        **config,
+        "tags": {"team": "tests", "cost_center": "cc-5"},
+        "network": {
+            "mode": "existing",
+            "vpc_id": "vpc-0a1b2c3d4e5f60718",
+            "cidr": "172.31.0.0/16",
+            "subnet_ids": ["subnet-0a1b2c3d4e5f60718", "subnet-1a1b2c3d4e5f60718"],
+            "availability_zones": [f"{region}a", f"{region}b"],
+            "route_table_ids": ["rtb-0a1b2c3d4e5f60718", "rtb-1a1b2c3d4e5f60718"],
+        },
+    }
+
+
+def nat_network_stage(catalog: Catalog) -> dict[str, Any]:
+    """The basic stage with one knowledge base (S3 Vectors) in a created /20 VPC of two zones
+    with one NAT gateway, flow logs asked for outside production, tracing on."""
+    config = with_knowledge_bases(catalog, basic_stage(catalog), ["docs"])
+    return {
+        **config,
+        "tags": {"team": "tests", "cost_center": "cc-6"},
+        "runtime": {"tracing": True},
+        "network": {"mode": "create", "cidr": "10.20.0.0/20", "nat_gateways": 1, "flow_logs": True},
     }
 
 
@@ -321,6 +352,8 @@ def test_stages(catalog: Catalog | None = None) -> dict[str, dict[str, Any]]:
         "basic": basic_stage(catalog),
         "full": full_stage(catalog),
         "knowledge": knowledge_stage(catalog),
+        "existing": existing_network_stage(catalog),
+        "nat": nat_network_stage(catalog),
         **all_model_stages(catalog),
     }
 

@@ -17,7 +17,11 @@ def chat_statements(stage: Synthesized) -> list[dict[str, Any]]:
 
 
 def invoke_statement(stage: Synthesized) -> dict[str, Any]:
-    found = [st for st in chat_statements(stage) if "bedrock:InvokeModel" in as_list(st["Action"])]
+    found = [
+        st
+        for st in chat_statements(stage)
+        if "bedrock:InvokeModel" in as_list(st["Action"]) and st.get("Effect") == "Allow"
+    ]
     assert len(found) == 1
     return found[0]
 
@@ -65,7 +69,15 @@ def test_invoke_requires_the_pinned_guardrail_version(stage: Synthesized) -> Non
 
 def test_chat_role_has_nothing_but_logs_tracing_and_bedrock(stage: Synthesized) -> None:
     # kms:Decrypt: the guardrail's customer-managed key, where the stage has one.
-    allowed_prefixes = ("logs:", "xray:", "bedrock:", "kms:Decrypt")
+    # A private stage's roles also manage their VPC network interfaces (ec2:).
+    private = stage.config.network.mode != "none"
+    allowed_prefixes = (
+        "logs:",
+        "xray:",
+        "bedrock:",
+        "kms:Decrypt",
+        *(("ec2:",) if private else ()),
+    )
     for _, st in statements(stage.templates["Api"]):
         for action in as_list(st["Action"]):
             assert action.startswith(allowed_prefixes), action

@@ -86,6 +86,7 @@ def test_the_stream_function_may_stream_only_through_the_guardrail(stage: Synthe
         for lid, st in statements(stage.templates["Api"])
         if lid.startswith("ChatStreamFunction")
         and "bedrock:InvokeModelWithResponseStream" in as_list(st["Action"])
+        and st.get("Effect") == "Allow"
     ]
     assert len(found) == 1, found
     st = found[0]

@@ -102,6 +102,15 @@ def key_ids(stage: Synthesized) -> dict[str, str]:
     return {stack: f"{stack}Key" for stack in stage.templates}
 
 
+def network_ids(config: Any) -> set[str]:
+    """A private stage's retained flow-log group (the VPC itself holds no data: not retained)."""
+    from stacks.config.network import flow_logs_on
+
+    if config.network.mode == "none" or not flow_logs_on(config.network, config.production):
+        return set()
+    return {"NetworkFlowLogs"}
+
+
 def test_stateful_logical_ids_are_stable(any_stage: Synthesized) -> None:
     for stack, key_id in key_ids(any_stage).items():
         assert key_id in any_stage.templates[stack]["Resources"], (stack, key_id)
@@ -110,6 +119,9 @@ def test_stateful_logical_ids_are_stable(any_stage: Synthesized) -> None:
     assert waf_log_ids(any_stage.config) <= set(any_stage.templates["Api"]["Resources"])
     if any_stage.config.model_access.enabled:
         assert set(any_stage.templates["Platform"]["Resources"]) >= ACCESS_CHECK_IDS
+    flow = network_ids(any_stage.config)
+    if flow:
+        assert flow <= set(any_stage.templates["Network"]["Resources"]), flow
     expected = knowledge_ids(any_stage.config)
     if expected:
         missing = expected - set(any_stage.templates["Knowledge"]["Resources"])
@@ -128,6 +140,7 @@ def test_every_retained_resource_is_pinned_or_versioned(any_stage: Synthesized) 
         knowledge_ids(any_stage.config),
         key_ids(any_stage).values(),
         waf_log_ids(any_stage.config),
+        network_ids(any_stage.config),
     )
     for stack, template in any_stage.templates.items():
         for lid, res in template["Resources"].items():
