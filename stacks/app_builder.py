@@ -15,13 +15,6 @@ from stacks.core.nag import acknowledge
 from stacks.nag_bedrock import BedrockChecks
 from stacks.stage import KitStage
 
-# TODO(issue 9 lead): flip to True once the net, keys and api branches are merged. Until then a
-# production stage still has findings those branches remove (functions outside a VPC, AWS-owned
-# keys on logs, buckets, secrets and tables, no flow logs, no WAF: listed in the nag helper's
-# report), and an unacknowledged finding fails synth. While False, production stages run neither
-# NIST 800-53 R5 nor the Bedrock pack's production rules.
-STRICT_PRODUCTION_PACKS = False
-
 
 def build_app(
     app: App,
@@ -30,19 +23,14 @@ def build_app(
     env: Mapping[str, str],
     catalog: Catalog | None = None,
     today: date | None = None,
-    strict_production: bool | None = None,
 ) -> tuple[StagePlan, KitStage]:
-    """Validate the chosen stage's config and add its stage and the cdk-nag packs to ``app``.
-
-    ``strict_production`` (default ``STRICT_PRODUCTION_PACKS``): in a production stage, also
-    run NIST 800-53 R5 and the Bedrock pack's production rules.
-    """
+    """Validate the chosen stage's config and add its stage and the cdk-nag packs to ``app``."""
     plan = load_plan(context, env, catalog, today=today)
     stage = KitStage(app, plan=plan)
     for warning in plan.warnings:
         # On the stack the models belong to: the CLI prints stack annotations at synth.
         Annotations.of(stage.platform).add_warning_v2("kit:config", warning)
-    Validations.of(app).add_plugins(*nag_packs(app, plan, strict_production))
+    Validations.of(app).add_plugins(*nag_packs(app, plan))
     acknowledge(
         stage,
         "NIST.800.53.R5-IAMNoInlinePolicy",
@@ -53,14 +41,11 @@ def build_app(
     return plan, stage
 
 
-def nag_packs(app: App, plan: StagePlan, strict_production: bool | None = None) -> list[Any]:
+def nag_packs(app: App, plan: StagePlan) -> list[Any]:
     """The cdk-nag packs a stage is checked with: AwsSolutions, Serverless and the Bedrock pack
     everywhere, NIST 800-53 R5 in production (docs/decisions.md)."""
-    strict = STRICT_PRODUCTION_PACKS if strict_production is None else strict_production
-    production = plan.production and strict
-    # A private stage has a network other than "none" (the `network` config, net's branch).
-    network = getattr(plan.config, "network", None)
-    private = network is not None and getattr(network, "mode", "none") != "none"
+    production = plan.production
+    private = plan.private
     packs: list[Any] = [
         AwsSolutionsChecks(app),
         ServerlessChecks(app),

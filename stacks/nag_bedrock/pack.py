@@ -21,6 +21,7 @@ other.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -480,11 +481,17 @@ def _trusted_services(props: Mapping[str, Any]) -> set[str] | None:
 
 
 def _json_document(value: Any) -> Any:
-    """A JSON policy given as a string; an ``Fn::Join`` of literals and intrinsics is read
-    with each intrinsic as a placeholder string (where a name or ARN goes)."""
+    """A JSON policy given as a string; an ``Fn::Join`` of literals and intrinsics, or an
+    ``Fn::Sub`` template, is read with each intrinsic or ``${...}`` as a placeholder string
+    (where a name or ARN goes)."""
     if isinstance(value, Mapping) and "Fn::Join" in value:
         separator, parts = value["Fn::Join"]
         value = separator.join(p if isinstance(p, str) else "intrinsic" for p in parts)
+    elif isinstance(value, Mapping) and "Fn::Sub" in value:
+        template = value["Fn::Sub"]
+        template = template[0] if isinstance(template, list) else template
+        if isinstance(template, str):
+            value = re.sub(r"\$\{[^}]*\}", "intrinsic", template)
     if not isinstance(value, str):
         raise ValueError(f"policy is not a JSON string: {value!r}")
     return json.loads(value)

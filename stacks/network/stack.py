@@ -161,6 +161,14 @@ class NetworkStack(Stack):
             # the VPC for nothing); no resource of the kit uses the default group.
             restrict_default_security_group=False,
         )
+        acknowledge(
+            vpc,
+            "NIST.800.53.R5-VPCDefaultSecurityGroupClosed",
+            "No resource of the kit is placed in the default security group: functions and "
+            "endpoints use the kit's own groups (HTTPS only, function group to endpoint "
+            "group). Removing the default group's rules takes a Lambda-backed custom resource, "
+            "which would be one more function outside the VPC.",
+        )
         return vpc, ec2.SubnetSelection(subnet_group_name=FUNCTION_SUBNETS)
 
     def _import_vpc(self, network: ExistingNetwork) -> tuple[ec2.IVpc, ec2.SubnetSelection]:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.support.synth import Synthesized
 from tests.support.templates import as_list, render, statements
@@ -158,47 +157,27 @@ def test_pipeline_bootstrap_passes_the_iam_walk() -> None:
     assert walked > 0
 
 
-# TODO(issue 9 lead): the findings the net, keys and api branches remove. Once they are merged,
-# flip stacks.app_builder.STRICT_PRODUCTION_PACKS, empty this table and keep the test: a
-# production stage must then pass NIST 800-53 R5 and the Bedrock pack's production rules.
-PENDING_ON_OTHER_BRANCHES = {
-    "Bedrock-NoCustomerManagedKey": {
-        "CfnLogGroup",
-        "CfnGuardrail",
-        "CfnDataSource",
-        "CfnSecurityPolicy",
-        "CfnVectorBucket",
-    },  # keys
-    "NIST.800.53.R5-CloudWatchLogGroupEncrypted": {"CfnLogGroup"},  # keys
-    "NIST.800.53.R5-SecretsManagerUsingKMSKey": {"CfnSecret"},  # keys
-    "NIST.800.53.R5-LambdaInsideVPC": {"CfnFunction"},  # net
-    "NIST.800.53.R5-APIGWAssociatedWithWAF": {"CfnStage"},  # api
-}
-
-
-def test_production_stage_under_nist_and_bedrock_rules_has_only_the_pending_findings(
-    monkeypatch: pytest.MonkeyPatch,
+def test_production_stages_are_checked_with_nist_and_the_bedrock_production_rules(
+    synth: Callable[[str], Synthesized],
 ) -> None:
-    # Given the production test stage synthesized with the strict production packs
-    import stacks.app_builder as app_builder
-    from tests.conftest import TEST_STAGES
-    from tests.support.synth import synthesize
+    # Given the production test stage and a stage that is not production
+    from aws_cdk import App
+    from cdk_nag import NIST80053R5Checks
 
-    monkeypatch.setattr(app_builder, "STRICT_PRODUCTION_PACKS", True)
-    assert TEST_STAGES["full"].get("production") is True
-    stage = synthesize("full", TEST_STAGES)
-    # Then every finding left is one another branch of issue 9 removes (all else is fixed or
-    # acknowledged with its reason)
-    found = {
-        (v["ruleName"], c["constructFqn"].rsplit(".", 1)[-1])
-        for v in stage.nag_findings
-        for c in v["violatingConstructs"]
-    }
-    unexpected = {
-        (rule, kind)
-        for rule, kind in found
-        if kind not in PENDING_ON_OTHER_BRANCHES.get(rule, set())
-    }
-    assert not unexpected, sorted(unexpected)
-    # And the NIST pack did run (its findings on this branch are the pending ones)
-    assert any(rule.startswith("NIST.800.53.R5-") for rule, _ in found)
+    from stacks.app_builder import nag_packs
+    from stacks.nag_bedrock import BedrockChecks
+
+    full, basic = synth("full"), synth("basic")
+    assert full.plan.production and not basic.plan.production
+    # When the packs each is checked with are chosen
+    production_packs = nag_packs(App(), full.plan)
+    other_packs = nag_packs(App(), basic.plan)
+    # Then production adds NIST 800-53 R5, and the Bedrock pack runs on both
+    assert any(isinstance(p, NIST80053R5Checks) for p in production_packs)
+    assert not any(isinstance(p, NIST80053R5Checks) for p in other_packs)
+    assert all(
+        any(isinstance(p, BedrockChecks) for p in packs)
+        for packs in (production_packs, other_packs)
+    )
+    # And the production stage synthesized under them with no unacknowledged finding
+    assert full.synth_error is None and full.nag_findings == []

@@ -121,6 +121,26 @@ def test_given_an_l2_log_group_with_a_key_then_the_rule_reads_the_rendered_prope
     assert KEY not in bedrock_findings(build, production=True)
 
 
+@pytest.mark.parametrize("owned", [True, False])
+def test_given_an_encryption_policy_written_with_fn_sub_then_the_rule_reads_its_template(
+    owned: bool,
+) -> None:
+    # Given an OpenSearch Serverless encryption policy whose key ARN is substituted at deploy
+    # (the form CDK renders for a policy built with Fn::Sub)
+    policy = {"AWSOwnedKey": owned, **({} if owned else {"KmsARN": "${KeyArn}"})}
+    props = {
+        "Name": "e",
+        "Type": "encryption",
+        "Policy": {"Fn::Sub": [json.dumps(policy), {"KeyArn": KEY_ARN}]},
+    }
+    # When the pack checks it in production
+    found = bedrock_findings(
+        _resource("AWS::OpenSearchServerless::SecurityPolicy", props), production=True
+    )
+    # Then it reports the AWS-owned key only (and never throws on the intrinsic)
+    assert found == ({KEY: ["Test/Subject"]} if owned else {})
+
+
 def _network_policy(public: bool) -> dict[str, Any]:
     rule: dict[str, Any] = {
         "Rules": [{"ResourceType": "collection", "Resource": ["collection/c"]}],
