@@ -168,7 +168,9 @@ def test_api_stage_throttles_traces_and_logs_access(stage: Synthesized) -> None:
     assert "DestinationArn" in props["AccessLogSetting"]
     assert props["StageName"] == stage.name
     endpoint = only(stage.resources("AWS::ApiGateway::RestApi"))["Properties"]
-    assert endpoint["EndpointConfiguration"]["Types"] == ["REGIONAL"]
+    assert endpoint["EndpointConfiguration"]["Types"] == (
+        ["PRIVATE"] if stage.plan.private else ["REGIONAL"]
+    )
 
 
 def test_integrations_wait_the_configured_time(stage: Synthesized) -> None:

@@ -28,6 +28,7 @@ def test_given_the_pack_sources_then_they_import_nothing_from_the_kit() -> None:
         "dataclasses",
         "fnmatch",
         "json",
+        "re",
         "typing",
         "aws_cdk",
         "cdk_nag",
