@@ -30,6 +30,10 @@ MIN_PREFIX, MAX_PREFIX = 16, 22
 # adds one interface of every endpoint (billed per endpoint per zone-hour), so the kit stops at
 # 3. One zone is allowed outside production, for a cheaper private test stage.
 MIN_AZS, MAX_AZS = 1, 3
+MAX_CLIENT_CIDRS = 20
+"""Each block is one inbound rule on the endpoint's security group; EC2's default quota is 60
+inbound rules per group (UNVERIFIED against the VPC quotas page this session), so the kit keeps
+well under it."""
 PRIVATE_RANGES = tuple(
     ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 )
@@ -64,6 +68,9 @@ class CreateNetwork(Strict):
     """Zones used (each endpoint is billed per zone); at least 2 in a production stage."""
     nat_gateways: int = Field(default=0, ge=0, le=MAX_AZS)
     """NAT gateways (each in its own public subnet); 0: no internet path at all."""
+    client_cidrs: tuple[str, ...] = Field(default=(), max_length=MAX_CLIENT_CIDRS)
+    """IPv4 blocks of peered, Transit Gateway or VPN networks whose clients call the private
+    API: HTTPS in to the ``execute-api`` endpoint (the VPC's own block always may)."""
     flow_logs: bool | None = None
     """``null``: on in a ``production`` stage."""
 
@@ -82,6 +89,9 @@ class ExistingNetwork(Strict):
     """The zone of each subnet, in the same order."""
     route_table_ids: tuple[str, ...] = Field(min_length=1, max_length=16)
     """The route table of each subnet, in the same order (gateway endpoints add routes)."""
+    client_cidrs: tuple[str, ...] = Field(default=(), max_length=MAX_CLIENT_CIDRS)
+    """IPv4 blocks of peered, Transit Gateway or VPN networks whose clients call the private
+    API: HTTPS in to the ``execute-api`` endpoint (the VPC's own block always may)."""
     flow_logs: bool | None = None
     """``null``: on in a ``production`` stage."""
 
@@ -102,6 +112,7 @@ def network_problems(
     if isinstance(network, NoNetwork):
         return []
     problems = _cidr_problems(f"{key}.cidr", network.cidr)
+    problems += _client_problems(f"{key}.client_cidrs", network.client_cidrs)
     if isinstance(network, CreateNetwork):
         if network.nat_gateways > network.az_count:
             problems.append(
@@ -150,6 +161,33 @@ def _id_problems(key: str, network: ExistingNetwork) -> list[str]:
                 f"{key}.availability_zones[{i}]: {show(zone)} is not allowed: expected a zone "
                 "name such as us-east-1a"
             )
+    return problems
+
+
+def _client_problems(key: str, cidrs: tuple[str, ...]) -> list[str]:
+    """Client blocks: IPv4 network addresses, never the whole internet (a private API's
+    endpoint is for known networks), each listed once."""
+    problems = []
+    for i, cidr in enumerate(cidrs):
+        try:
+            block = ipaddress.ip_network(cidr, strict=True)
+        except ValueError:
+            block = None
+        if not isinstance(block, ipaddress.IPv4Network):
+            problems.append(
+                f"{key}[{i}]: {show(cidr)} is not allowed: expected an IPv4 network address "
+                "such as '172.16.0.0/16' (host bits zero)"
+            )
+        elif block.prefixlen < 8:
+            problems.append(
+                f"{key}[{i}]: {show(cidr)} is not allowed: a /{block.prefixlen} block opens the "
+                "endpoint to most of the internet; allowed: /8 or longer"
+            )
+    if len(set(cidrs)) != len(cidrs):
+        problems.append(
+            f"{key}: {show(list(cidrs))} is not allowed: a block is listed twice; allowed: "
+            "distinct blocks"
+        )
     return problems
 
 

@@ -92,7 +92,9 @@ class NetworkStack(Stack):
             else self._import_vpc(network)
         )
         self.function_security_group, self.endpoint_security_group = self._security_groups()
-        self.api_endpoint_security_group = self._api_endpoint_group(network.cidr)
+        self.api_endpoint_security_group = self._api_endpoint_group(
+            network.cidr, network.client_cidrs
+        )
         self.endpoints: dict[str, ec2.InterfaceVpcEndpoint | ec2.GatewayVpcEndpoint] = {}
         for service in self.required.interface:
             self.endpoints[service] = self._interface_endpoint(service)
@@ -214,15 +216,19 @@ class NetworkStack(Stack):
             )
         return functions, endpoints
 
-    def _api_endpoint_group(self, cidr: str) -> ec2.SecurityGroup:
+    def _api_endpoint_group(self, cidr: str, clients: tuple[str, ...]) -> ec2.SecurityGroup:
         group = ec2.SecurityGroup(
             self,
             "ApiEndpointSecurityGroup",
             vpc=self.vpc,
-            description="bedrock-cdk-kit execute-api endpoint: HTTPS from clients in the VPC",
+            description="bedrock-cdk-kit execute-api endpoint: HTTPS from API clients",
             allow_all_outbound=False,
         )
         group.add_ingress_rule(ec2.Peer.ipv4(cidr), HTTPS, "HTTPS from the VPC (API clients)")
+        for block in clients:  # peered, Transit Gateway or VPN networks (network.client_cidrs)
+            group.add_ingress_rule(
+                ec2.Peer.ipv4(block), HTTPS, f"HTTPS from API clients in {block}"
+            )
         return group
 
     # -- endpoints -------------------------------------------------------------------------------

@@ -246,7 +246,8 @@ def knowledge_stage(catalog: Catalog) -> dict[str, Any]:
 
 
 def existing_network_stage(catalog: Catalog) -> dict[str, Any]:
-    """The basic stage in an existing VPC (two subnets in two zones), tracing off."""
+    """The basic stage in an existing VPC (two subnets in two zones), tracing off, with API
+    clients in two other networks."""
     config = basic_stage(catalog)
     region = config["region"]
     return {
@@ -259,6 +260,7 @@ def existing_network_stage(catalog: Catalog) -> dict[str, Any]:
             "subnet_ids": ["subnet-0a1b2c3d4e5f60718", "subnet-1a1b2c3d4e5f60718"],
             "availability_zones": [f"{region}a", f"{region}b"],
             "route_table_ids": ["rtb-0a1b2c3d4e5f60718", "rtb-1a1b2c3d4e5f60718"],
+            "client_cidrs": ["192.168.16.0/20", "10.200.0.0/16"],
         },
     }
 

@@ -105,6 +105,24 @@ def test_given_a_private_stage_then_endpoints_take_https_only_from_the_functions
 
 
 @pytest.mark.parametrize("name", PRIVATE)
+def test_given_client_networks_then_only_they_and_the_vpc_reach_the_api_endpoint(
+    synth: Callable[[str], Synthesized], name: str
+) -> None:
+    # Given a private stage, with or without client networks (network.client_cidrs)
+    stage = synth(name)
+    network = stage.config.network
+    # When its execute-api endpoint's security group is read
+    api = endpoints(stage)["execute-api"]
+    (group_ref,) = api["SecurityGroupIds"]
+    group_id = group_ref["Fn::GetAtt"][0]
+    group = stage.templates["Network"]["Resources"][group_id]["Properties"]
+    # Then HTTPS comes in from the VPC's block and each client block, and from nothing else
+    sources = {(e["CidrIp"], e["FromPort"], e["ToPort"]) for e in group["SecurityGroupIngress"]}
+    expected = {network.cidr, *network.client_cidrs}
+    assert sources == {(block, 443, 443) for block in expected}
+
+
+@pytest.mark.parametrize("name", PRIVATE)
 def test_given_a_private_stage_then_every_function_after_network_runs_in_the_vpc(
     synth: Callable[[str], Synthesized], name: str
 ) -> None:

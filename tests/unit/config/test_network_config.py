@@ -119,3 +119,32 @@ def test_given_a_production_stage_in_one_zone_when_loaded_then_it_fails() -> Non
 def test_given_a_production_stage_on_subnets_of_one_zone_when_loaded_then_it_fails() -> None:
     network = {**EXISTING, "availability_zones": [ZONES[0], ZONES[0]]}
     assert "at least 2 zones" in problems(stage(network, production=True))
+
+
+@pytest.mark.parametrize(
+    ("blocks", "words"),
+    [
+        (["172.16.0.1/16"], "client_cidrs[0]: '172.16.0.1/16' is not allowed: expected an IPv4"),
+        (["fd00::/8"], "client_cidrs[0]: 'fd00::/8' is not allowed: expected an IPv4"),
+        (["0.0.0.0/0"], "client_cidrs[0]: '0.0.0.0/0' is not allowed: a /0 block"),
+        (
+            ["10.1.0.0/16", "10.1.0.0/16"],
+            'client_cidrs: ["10.1.0.0/16", "10.1.0.0/16"] is not allowed: a block is listed twice',
+        ),
+    ],
+)
+@pytest.mark.parametrize("mode", ["create", "existing"])
+def test_given_bad_client_blocks_when_loaded_then_the_error_names_the_block(
+    blocks: list[str], words: str, mode: str
+) -> None:
+    network = {"mode": "create"} if mode == "create" else copy.deepcopy(EXISTING)
+    message = problems(stage({**network, "client_cidrs": blocks}))
+    assert f"{KEY}.{words}" in message
+
+
+def test_given_too_many_client_blocks_when_loaded_then_the_limit_is_named() -> None:
+    from stacks.config.network import MAX_CLIENT_CIDRS
+
+    blocks = [f"10.{i}.0.0/16" for i in range(MAX_CLIENT_CIDRS + 1)]
+    message = problems(stage({"mode": "create", "client_cidrs": blocks}))
+    assert f"{KEY}.client_cidrs" in message and str(MAX_CLIENT_CIDRS) in message
