@@ -1,16 +1,21 @@
-"""What a knowledge base's vector store costs while nobody uses it, from dated facts.
+"""What a stage costs while nobody uses it, from dated facts: its vector stores, and its private
+network and hardening (endpoints x zones, NAT, flow logs, WAF, customer-managed keys).
 
 The figures live in ``idle_costs.yaml`` beside this module (price, unit, source, checked date,
-whether an AWS page confirmed it); this module gives them a schema and computes a store's monthly
-idle cost with its breakdown, so docs and the later cost estimate read data, not constants.
+whether an AWS page confirmed it); this module gives them a schema and computes a store's or a
+stage's monthly idle cost with its breakdown, so docs and the later cost estimate read data, not
+constants.
 
-Run as a command, it prints the table that ``docs/knowledge-bases.md`` embeds between its
-``idle-costs`` markers (a unit test fails when the two differ); ``--write`` rewrites it there::
+Run as a command, it prints the store table that ``docs/knowledge-bases.md`` embeds between its
+``idle-costs`` markers, or with ``--network`` the table of each stage of ``cdk.json`` that README's
+"Private deployments" section embeds between its ``network-costs`` markers (unit tests fail when
+either page differs); ``--write`` rewrites both::
 
-    .venv/bin/python -m stacks.catalog.idle_costs            # print the table
-    .venv/bin/python -m stacks.catalog.idle_costs --write    # or: make docs-costs
+    .venv/bin/python -m stacks.catalog.idle_costs              # print the store table
+    .venv/bin/python -m stacks.catalog.idle_costs --network    # print the network table
+    .venv/bin/python -m stacks.catalog.idle_costs --write      # or: make docs-costs
 
-Exit status 0, or 2 with a message naming the file to fix (never a trace).
+Exit status 0, or 2 with a message naming the file (or stage) to fix (never a trace).
 """
 
 from __future__ import annotations
