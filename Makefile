@@ -169,7 +169,8 @@ ingest: install
 	@$(CURDIR)/.venv/bin/python -m stacks.tools.ingest --stage="$(STAGE)" --kb="$${KB:-}" \
 		--cdk-json=$(CDK_JSON) --profile="$${PROFILE:-}" --poll-seconds="$(POLL)"
 
-# --- Regenerate the idle-cost table of docs/knowledge-bases.md from stacks/catalog/idle_costs.yaml
+# --- Regenerate the idle-cost tables (docs/knowledge-bases.md, README "Private deployments")
+#     from stacks/catalog/idle_costs.yaml and the stages of cdk.json
 docs-costs: install
 	@$(CURDIR)/.venv/bin/python -m stacks.catalog.idle_costs --write
 
