@@ -101,6 +101,7 @@ class ApiEndpoint(Construct):
                 outside_network_deny(
                     [ids[s] for s in ("bedrock-runtime", "bedrock-agent-runtime") if s in ids],
                     revision=self.revision,
+                    only_region=self._network.bedrock_deny_region,
                 )
             )
             self._guarded = True

@@ -14,10 +14,9 @@ Facts this module relies on (checked 2026-12-01):
 - ``AWSManagedRulesCommonRuleSet`` rule ``SizeRestrictions_BODY`` blocks bodies over 8 KB
   (https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-baseline.html):
   counted here, since chat requests legitimately exceed it; the kit's own size rule replaces it.
-- WAF's CloudWatch Logs destinations must be named ``aws-waf-logs-...``
-  (https://dev.classmethod.jp/articles/when-aws-waf-logs-are-output-to-the-cloudwatch-logs-log-group-the-log-group-name-must-start-with-aws-waf-logs
-  and the aws/agent-toolkit-for-aws WAF logging reference; the AWS page itself was not in the
-  stored corpus).
+- WAF's CloudWatch Logs destinations must be named ``aws-waf-logs-...`` (botocore 1.44.5
+  wafv2 2019-07-29, PutLoggingConfiguration: the destination's name "must begin with
+  aws-waf-logs-"; checked 2026-12-01).
 """
 
 from __future__ import annotations

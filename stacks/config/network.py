@@ -71,6 +71,10 @@ class CreateNetwork(Strict):
     client_cidrs: tuple[str, ...] = Field(default=(), max_length=MAX_CLIENT_CIDRS)
     """IPv4 blocks of peered, Transit Gateway or VPN networks whose clients call the private
     API: HTTPS in to the ``execute-api`` endpoint (the VPC's own block always may)."""
+    bedrock_deny_scope: Literal["all-regions", "stage-region"] = "all-regions"
+    """Where the handler roles' deny of Bedrock calls from outside the stage's endpoints
+    applies: every region, or only requests to the stage's own region (aws:RequestedRegion),
+    the fallback if cross-region inference is refused (docs/first-deploy.md)."""
     flow_logs: bool | None = None
     """``null``: on in a ``production`` stage."""
 
@@ -92,6 +96,10 @@ class ExistingNetwork(Strict):
     client_cidrs: tuple[str, ...] = Field(default=(), max_length=MAX_CLIENT_CIDRS)
     """IPv4 blocks of peered, Transit Gateway or VPN networks whose clients call the private
     API: HTTPS in to the ``execute-api`` endpoint (the VPC's own block always may)."""
+    bedrock_deny_scope: Literal["all-regions", "stage-region"] = "all-regions"
+    """Where the handler roles' deny of Bedrock calls from outside the stage's endpoints
+    applies: every region, or only requests to the stage's own region (aws:RequestedRegion),
+    the fallback if cross-region inference is refused (docs/first-deploy.md)."""
     flow_logs: bool | None = None
     """``null``: on in a ``production`` stage."""
 

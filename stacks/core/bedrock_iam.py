@@ -127,7 +127,9 @@ VPC_GUARDED_ACTIONS = (
 """What a private stage's roles may call only through the stage's VPC endpoints."""
 
 
-def outside_network_deny(endpoint_ids: Sequence[str], *, revision: str = "") -> iam.PolicyStatement:
+def outside_network_deny(
+    endpoint_ids: Sequence[str], *, revision: str = "", only_region: str | None = None
+) -> iam.PolicyStatement:
     """Deny a private stage's role every Bedrock call that does not come through its endpoints.
 
     A leaked credential of the role then cannot call Bedrock from anywhere else. Requests
@@ -142,14 +144,23 @@ def outside_network_deny(endpoint_ids: Sequence[str], *, revision: str = "") -> 
         The stage's ``bedrock-runtime`` (and ``bedrock-agent-runtime``) endpoint ids.
     revision:
         Appended to the statement id (see :func:`bedrock_invoke_statements`).
+    only_region:
+        Deny only requests made to this region (``aws:RequestedRegion``): the fallback
+        (``network.bedrock_deny_scope: stage-region``) for the case, unverified, where Bedrock
+        authorizes a cross-region profile's request again in the destination region without
+        ``aws:SourceVpce``. A leaked credential could then still call the destination regions'
+        foundation models directly (with the guardrail the role's Allow requires).
     """
+    conditions: dict[str, dict[str, object]] = {
+        "StringNotEqualsIfExists": {"aws:SourceVpce": list(endpoint_ids)},
+        "BoolIfExists": {"aws:ViaAWSService": "false"},
+    }
+    if only_region is not None:
+        conditions["StringEquals"] = {"aws:RequestedRegion": only_region}
     return iam.PolicyStatement(
         sid=f"BedrockOnlyThroughStageEndpoints{revision}",
         effect=iam.Effect.DENY,
         actions=list(VPC_GUARDED_ACTIONS),
         resources=["*"],
-        conditions={
-            "StringNotEqualsIfExists": {"aws:SourceVpce": list(endpoint_ids)},
-            "BoolIfExists": {"aws:ViaAWSService": "false"},
-        },
+        conditions=conditions,
     )

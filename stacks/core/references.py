@@ -74,3 +74,6 @@ class NetworkHandles:
     """VPC endpoint id by service suffix (``bedrock-runtime``, ``execute-api``, ``s3``...)."""
     vpc_id: str
     revision: str
+    bedrock_deny_region: str | None = None
+    """Set when the roles' deny of Bedrock calls from outside the endpoints applies only to
+    requests to this region (``network.bedrock_deny_scope: stage-region``)."""

@@ -114,8 +114,8 @@ class DataBucket(Construct):
         Exempt: the knowledge bases' service roles (Bedrock reads the documents from the
         service side, never through the VPC) and requests an AWS service makes with a caller's
         credentials (``aws:ViaAWSService``). No deployment path touches the objects (no bucket
-        deployment, no auto-delete), so none is exempt. Uploads come from inside the VPC or
-        a network routed to it (README, "Private deployments").
+        deployment, no auto-delete), so none is exempt. Uploads come from a host inside the
+        stage's VPC: a gateway endpoint serves only its own VPC (README, "Private deployments").
         """
         self.bucket.add_to_resource_policy(
             iam.PolicyStatement(

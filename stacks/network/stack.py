@@ -135,6 +135,9 @@ class NetworkStack(Stack):
             endpoint_ids={s: e.vpc_endpoint_id for s, e in sorted(self.endpoints.items())},
             vpc_id=self.vpc.vpc_id,
             revision=self._revision,
+            bedrock_deny_region=(
+                self.region if self._network.bedrock_deny_scope == "stage-region" else None
+            ),
         )
 
     # -- the VPC ---------------------------------------------------------------------------------

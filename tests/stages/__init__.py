@@ -273,7 +273,13 @@ def nat_network_stage(catalog: Catalog) -> dict[str, Any]:
         **config,
         "tags": {"team": "tests", "cost_center": "cc-6"},
         "runtime": {"tracing": True},
-        "network": {"mode": "create", "cidr": "10.20.0.0/20", "nat_gateways": 1, "flow_logs": True},
+        "network": {
+            "mode": "create",
+            "cidr": "10.20.0.0/20",
+            "nat_gateways": 1,
+            "flow_logs": True,
+            "bedrock_deny_scope": "stage-region",
+        },
     }
 
 

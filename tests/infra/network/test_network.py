@@ -186,6 +186,17 @@ def test_given_a_private_stage_then_handler_roles_deny_bedrock_outside_the_endpo
         vpce = [render(v) for v in st["Condition"]["StringNotEqualsIfExists"]["aws:SourceVpce"]]
         assert all("Network" in v for v in vpce) and vpce
         assert st["Condition"]["BoolIfExists"] == {"aws:ViaAWSService": "false"}
+        # And only network.bedrock_deny_scope: stage-region narrows it to the stage's region
+        scoped = stage.config.network.bedrock_deny_scope == "stage-region"
+        region = {"aws:RequestedRegion": stage.plan.region}
+        assert st["Condition"].get("StringEquals") == (region if scoped else None)
+
+
+def test_given_the_private_test_stages_then_both_deny_scopes_are_covered(
+    synth: Callable[[str], Synthesized],
+) -> None:
+    scopes = {synth(name).config.network.bedrock_deny_scope for name in PRIVATE}
+    assert scopes == {"all-regions", "stage-region"}
 
 
 def test_given_a_private_stage_then_documents_move_only_through_the_s3_endpoint(
