@@ -113,13 +113,19 @@ def flow_logs_on(network: CreateNetwork | ExistingNetwork, production: bool) -> 
 
 
 def network_problems(
-    prefix: str, network: NoNetwork | CreateNetwork | ExistingNetwork, *, production: bool
+    prefix: str,
+    network: NoNetwork | CreateNetwork | ExistingNetwork,
+    *,
+    production: bool,
+    region: str,
 ) -> list[str]:
-    """Checks across the keys of the ``network`` block."""
+    """Checks across the keys of the ``network`` block (``region``: the stage's)."""
     key = f"{prefix}.network"
     if isinstance(network, NoNetwork):
         return []
-    problems = _cidr_problems(f"{key}.cidr", network.cidr)
+    problems = _cidr_problems(
+        f"{key}.cidr", network.cidr, existing=isinstance(network, ExistingNetwork)
+    )
     problems += _client_problems(f"{key}.client_cidrs", network.client_cidrs)
     if isinstance(network, CreateNetwork):
         if network.nat_gateways > network.az_count:
@@ -133,21 +139,28 @@ def network_problems(
                 "(one zone's outage would stop every function); allowed: 2-3"
             )
         return problems
-    problems += _id_problems(key, network)
+    problems += _id_problems(key, network, region)
     count = len(network.subnet_ids)
     for name in ("availability_zones", "route_table_ids"):
         values = getattr(network, name)
         if len(values) != count:
             problems.append(
                 f"{key}.{name}: {show(list(values))} is not allowed: one per subnet_ids entry; "
-                f"allowed: exactly {count} entries"
+                f"allowed: exactly {count} {'entry' if count == 1 else 'entries'}"
             )
     if len(set(network.subnet_ids)) != count:
         problems.append(
             f"{key}.subnet_ids: {show(list(network.subnet_ids))} is not allowed: a subnet is "
             "listed twice; allowed: distinct subnet ids"
         )
-    if len(set(network.availability_zones)) < min(2, count) and production:
+    zones = network.availability_zones
+    if len(set(zones)) != len(zones):
+        problems.append(
+            f"{key}.availability_zones: {show(list(zones))} is not allowed: a zone is listed "
+            "twice (each interface endpoint takes one subnet per zone); allowed: one subnet per "
+            "zone, distinct zones"
+        )
+    elif production and len(set(zones)) < 2:
         problems.append(
             f"{key}.availability_zones: {show(list(network.availability_zones))} is not allowed "
             "in a production stage: the subnets must span at least 2 zones"
@@ -155,7 +168,7 @@ def network_problems(
     return problems
 
 
-def _id_problems(key: str, network: ExistingNetwork) -> list[str]:
+def _id_problems(key: str, network: ExistingNetwork, region: str) -> list[str]:
     problems = []
     for name, (prefix, words) in ID_FORMS.items():
         value = getattr(network, name)
@@ -164,10 +177,10 @@ def _id_problems(key: str, network: ExistingNetwork) -> list[str]:
                 where = f"{key}.{name}" + ("" if isinstance(value, str) else f"[{i}]")
                 problems.append(f"{where}: {show(item)} is not allowed: expected {words}")
     for i, zone in enumerate(network.availability_zones):
-        if not ZONE.fullmatch(zone):
+        if not ZONE.fullmatch(zone) or not re.fullmatch(rf"{re.escape(region)}[a-z]", zone):
             problems.append(
                 f"{key}.availability_zones[{i}]: {show(zone)} is not allowed: expected a zone "
-                "name such as us-east-1a"
+                f"of the stage's region {region}, such as {region}a"
             )
     return problems
 
@@ -199,7 +212,11 @@ def _client_problems(key: str, cidrs: tuple[str, ...]) -> list[str]:
     return problems
 
 
-def _cidr_problems(key: str, cidr: str) -> list[str]:
+def _cidr_problems(key: str, cidr: str, *, existing: bool = False) -> list[str]:
+    """A created VPC's block: RFC 1918, /16 to /22. An existing VPC's: any IPv4 block a VPC
+    may have, since the kit only reads it: /16 to /28, and not only RFC 1918 (the EC2 API
+    reference's CreateVpc example canonicalizes 100.68.0.18/18 to 100.68.0.0/18; checked
+    2026-12-01 on https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVpc.html)."""
     try:
         block = ipaddress.ip_network(cidr, strict=True)
     except ValueError:
@@ -211,6 +228,13 @@ def _cidr_problems(key: str, cidr: str) -> list[str]:
         return [
             f"{key}: {show(cidr)} is not allowed: expected an IPv4 block, e.g. {DEFAULT_CIDR!r}"
         ]
+    if existing:
+        if not MIN_PREFIX <= block.prefixlen <= 28:
+            return [
+                f"{key}: {show(cidr)} is not allowed: a /{block.prefixlen} block; allowed: "
+                f"/{MIN_PREFIX} to /28 (what a VPC may have)"
+            ]
+        return []
     if not any(block.subnet_of(r) for r in PRIVATE_RANGES):
         return [
             f"{key}: {show(cidr)} is not allowed: not a private range; allowed: blocks within "

@@ -204,7 +204,9 @@ def semantic_problems(
         prefix, stage.knowledge_bases, models=stage.models, catalog=catalog
     )
     problems += tag_problems(prefix, stage.tags)
-    problems += network_problems(prefix, stage.network, production=stage.production)
+    problems += network_problems(
+        prefix, stage.network, production=stage.production, region=stage.region
+    )
     specs = [spec for ref in stage.models if (spec := catalog.get(ref.id)) is not None]
     problems += model_access_problems(prefix, stage.model_access, specs)
     return problems

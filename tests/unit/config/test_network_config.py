@@ -92,7 +92,14 @@ def test_given_an_existing_network_when_loaded_then_it_is_valid() -> None:
         ),
         ({**EXISTING, "subnet_ids": ["sub-0123456789abcdef0"] * 2}, "expected a subnet id"),
         ({**EXISTING, "route_table_ids": ["rt-01234567"] * 2}, "expected a route table id"),
-        ({**EXISTING, "availability_zones": ["a", "b"]}, "expected a zone name"),
+        ({**EXISTING, "availability_zones": ["a", "b"]}, "expected a zone of the stage's region"),
+        (
+            {**EXISTING, "availability_zones": [ZONES[0], "zz-nowhere-9b"]},
+            f"availability_zones[1]: 'zz-nowhere-9b' is not allowed: expected a zone of the "
+            f"stage's region {BASE['region']}",
+        ),
+        ({**EXISTING, "availability_zones": [ZONES[0], ZONES[0]]}, "a zone is listed twice"),
+        ({**EXISTING, "cidr": "10.1.0.0/29"}, f"{KEY}.cidr: '10.1.0.0/29' is not allowed"),
         ({**EXISTING, "subnet_ids": []}, f"{KEY}.subnet_ids: [] is not allowed"),
         ({**EXISTING, "availability_zones": ZONES[:1]}, "one per subnet_ids entry"),
         ({**EXISTING, "route_table_ids": ["rtb-01234567"]}, "allowed: exactly 2 entries"),
@@ -117,8 +124,28 @@ def test_given_a_production_stage_in_one_zone_when_loaded_then_it_fails() -> Non
 
 
 def test_given_a_production_stage_on_subnets_of_one_zone_when_loaded_then_it_fails() -> None:
-    network = {**EXISTING, "availability_zones": [ZONES[0], ZONES[0]]}
+    network = {
+        **EXISTING,
+        "subnet_ids": EXISTING["subnet_ids"][:1],
+        "availability_zones": ZONES[:1],
+        "route_table_ids": EXISTING["route_table_ids"][:1],
+    }
     assert "at least 2 zones" in problems(stage(network, production=True))
+
+
+def test_given_an_existing_vpc_outside_rfc_1918_when_loaded_then_it_is_accepted() -> None:
+    # An existing VPC may use any block a VPC may have (e.g. shared address space)
+    network = loads(stage({**EXISTING, "cidr": "100.64.0.0/16"})).network
+    assert network.cidr == "100.64.0.0/16"
+
+
+def test_given_one_subnet_and_two_route_tables_when_loaded_then_the_count_reads_well() -> None:
+    network = {
+        **EXISTING,
+        "subnet_ids": EXISTING["subnet_ids"][:1],
+        "availability_zones": ZONES[:1],
+    }
+    assert "allowed: exactly 1 entry" in problems(stage(network))
 
 
 @pytest.mark.parametrize(
