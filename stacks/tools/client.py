@@ -167,10 +167,13 @@ def check_knowledge_base(plan: Any, name: str, *, needed_by: str, given_as: str)
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
-def explicit_url(value: str) -> str:
+def explicit_url(value: str, region: str | None = None) -> str:
     """An ``API_URL`` given as a URL, checked and ending with ``/`` (the stage's base URL).
 
     ``https`` only, as API Gateway serves; plain ``http`` only on this machine (``make serve``).
+    An AWS host must be an ``execute-api`` host of the stage's ``region``: requests are signed
+    for that region, so another region's URL could only answer 403. Other hosts (a custom
+    domain name) are taken as given.
     """
     parsed = urllib.parse.urlsplit(value.strip())
     scheme_ok = parsed.scheme == "https" or (
@@ -182,6 +185,15 @@ def explicit_url(value: str) -> str:
             "https://<api-id>.execute-api.<region>.amazonaws.com/<stage>/ (or the "
             f"<api-id>-<vpce-id> alias form; http:// only on localhost), or {ALIAS!r} for the "
             "stack's alias output"
+        )
+    host = parsed.hostname.lower()
+    aws_host = host.endswith((".amazonaws.com", ".amazonaws.com.cn"))
+    if region is not None and aws_host and f".execute-api.{region}." not in host:
+        raise ClientProblem(
+            f"API_URL={value!r} is not an API of the stage's region {region}: requests are "
+            f"signed for {region}, so the host must be "
+            f"<api-id>[-<vpce-id>].execute-api.{region}.amazonaws.com (the stack's ApiUrl "
+            "or ApiEndpointAliasUrl output)"
         )
     return parsed.geturl().rstrip("/") + "/"
 
@@ -248,7 +260,7 @@ def api_url(
     the stack's ``ApiUrl`` output, or its ``ApiEndpointAliasUrl`` for ``override="alias"``."""
     wanted = (override or "").strip()
     if wanted and wanted != ALIAS:
-        return explicit_url(wanted)
+        return explicit_url(wanted, region)
     outputs = stack_outputs(session, region, stack, stage=stage)
     return choose_url(outputs, want=wanted or None, stack=stack, region=region)
 
@@ -339,6 +351,11 @@ def connect(plan: Any, *, profile: str | None, url: str | None = None) -> Signed
         credential_source(profile)
     except PreflightError as error:
         raise ClientProblem(str(error)) from None
+    if (url or "").strip() == ALIAS and not plan.private:
+        raise ClientProblem(
+            f"API_URL=alias applies to a private stage, and stage {plan.name!r} has no network "
+            "(network.mode: none): its API is regional; drop API_URL"
+        )
     session = botocore.session.Session(profile=profile)
     stack = api_stack_name(plan.kit_name, plan.name)
     base_url = api_url(session, plan.region, stack, stage=plan.name, override=url)

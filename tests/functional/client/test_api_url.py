@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from stacks.tools.client import ALIAS_URL_OUTPUT, API_URL_OUTPUT, api_stack_name, main
@@ -42,6 +44,9 @@ def test_given_alias_when_smoked_then_the_endpoint_alias_output_is_called(
     deployed: Deployed, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given a private stage whose private-DNS URL does not resolve here, but whose alias does
+    config = json.loads(deployed.cdk_json.read_text())
+    config["context"]["stages"][STAGE]["network"] = {"mode": "create"}
+    deployed.cdk_json.write_text(json.dumps(config))
     name = api_stack_name("kit", STAGE)
     deployed.cloudformation.stacks[name] = {
         API_URL_OUTPUT: UNREACHABLE,
@@ -65,11 +70,11 @@ def test_given_alias_on_a_regional_stage_then_exit_2_naming_the_fix(
     # Given the regional stage of the fixture (ApiUrl only), When API_URL=alias
     status = smoke(deployed, "alias")
 
-    # Then exit 2 before any request, saying the API is not private
+    # Then exit 2 before any AWS call or request: the stage's config has no network
     err = capsys.readouterr().err
     assert status == 2
-    assert "no ApiEndpointAliasUrl output" in err and "not private" in err
-    assert deployed.front.seen == []
+    assert "API_URL=alias applies to a private stage" in err and "network.mode: none" in err
+    assert deployed.cloudformation.regions == [] and deployed.front.seen == []
 
 
 def test_given_a_malformed_url_then_exit_2_before_credentials_or_aws(

@@ -80,3 +80,26 @@ def test_given_an_explicit_url_when_resolving_then_no_aws_call_is_made() -> None
     # Given API_URL=<url>, When the client resolves the API, Then CloudFormation is never asked
     url = api_url(NoAws(), "eu-west-1", "kit-prod-Api", stage="prod", override=ALIAS_URL)
     assert url == ALIAS_URL
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/prod/",
+        "https://a1b2c3d4e5-vpce-0123456789abcdef0.execute-api.us-west-2.amazonaws.com/prod/",
+        "https://s3.eu-west-1.amazonaws.com/prod/",
+    ],
+)
+def test_given_an_aws_url_of_another_region_or_service_then_the_problem_names_the_region(
+    given: str,
+) -> None:
+    # Given a stage in eu-west-1 (requests are signed for it), When API_URL is another host
+    with pytest.raises(ClientProblem) as problem:
+        explicit_url(given, "eu-west-1")
+    # Then the problem names the stage's region and the host form it needs
+    assert "eu-west-1" in str(problem.value) and ".execute-api.eu-west-1." in str(problem.value)
+
+
+@pytest.mark.parametrize("given", [PRIVATE_DNS, ALIAS_URL, "https://api.example.com/chat/"])
+def test_given_the_stage_region_or_a_custom_domain_then_the_url_is_taken(given: str) -> None:
+    assert explicit_url(given, "eu-west-1") == given
