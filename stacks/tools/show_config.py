@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,7 +20,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lambda"))
 
 from stacks.catalog import CatalogError  # noqa: E402
-from stacks.catalog.idle_costs import idle_cost  # noqa: E402
+from stacks.catalog.idle_costs import (  # noqa: E402
+    NetworkIdleCost,
+    idle_cost,
+    network_idle_cost,
+)
 from stacks.config import ConfigError, load_plan  # noqa: E402
 from stacks.core.naming import stage_id  # noqa: E402
 from stacks.network.endpoints import required_endpoints  # noqa: E402
@@ -60,6 +65,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     else:
         print("network: none (functions outside any VPC, public AWS endpoints)")
+    hardening = network_idle_cost(plan)
+    if hardening.lines:
+        caveat = "" if hardening.verified else ", unverified prices"
+        print(
+            f"network and hardening idle: ~${hardening.monthly_usd:,.2f}/month "
+            f"({zones_phrase(hardening)}NAT {hardening.nat_gateways}, "
+            f"WAF {'off' if hardening.waf_rules is None else 'on'}, "
+            f"keys {len(hardening.keyed_stacks)}{caveat}; README 'Private deployments')"
+        )
     for kb in plan.knowledge_bases:
         bucket = kb.data_source.bucket_arn or "the kit's data bucket"
         idle = idle_cost(kb.vector_store, plan.production)
@@ -75,5 +89,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def zones_phrase(cost: NetworkIdleCost) -> str:
+    """``8 interface endpoints x 2 zones, `` or nothing without a network."""
+    if not cost.interface_endpoints:
+        return ""
+    return f"{len(cost.interface_endpoints)} interface endpoints x {cost.zones} zones, "
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # `make config | head`: the reader left, nothing is wrong
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)

@@ -46,3 +46,33 @@ def test_given_a_bad_knowledge_base_when_shown_then_exit_2_names_the_key(
     assert main(["--stage", "knowledge"]) == 2
 
     assert "knowledge_bases[0].vector_store.type: 'x' is not allowed" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("name", "shown"), [("full", True), ("basic", False)])
+def test_given_a_stage_when_shown_then_its_network_and_hardening_idle_cost_is_printed_if_any(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    shown: bool,
+) -> None:
+    # Given a private production stage (endpoints, WAF, keys) or a plain one (none of them)
+    from stacks.catalog.idle_costs import network_idle_cost
+    from stacks.config import load_plan
+
+    stages = test_stages()
+    _write_cdk_json(tmp_path, {name: stages[name]})
+    monkeypatch.chdir(tmp_path)
+    expected = network_idle_cost(load_plan({"stages": {name: stages[name]}, "stage": name}, {}))
+    # When shown
+    assert main(["--stage", name]) == 0
+    lines = [
+        line
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("network and hardening idle:")
+    ]
+    # Then the line appears exactly when something costs at idle, with the computed total
+    assert bool(lines) == shown == bool(expected.lines)
+    if shown:
+        assert f"~${expected.monthly_usd:,.2f}/month" in lines[0]
+        assert f"{len(expected.interface_endpoints)} interface endpoints" in lines[0]
