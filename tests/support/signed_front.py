@@ -8,7 +8,8 @@ as a REST proxy event, the handler calling the local Bedrock wire server. Given 
 ``stream_port``, signed ``POST /chat/stream`` requests are proxied to the streaming ASGI app
 served there (:func:`tests.support.serve_local.asgi_on_localhost`) and its answer is passed on
 chunk by chunk as it arrives, as API Gateway's response streaming does; each chunk is recorded
-with the time it was sent on (:attr:`SignedFront.streamed`).
+with the time it was sent on (:attr:`SignedFront.streamed`), before it is written, so the record
+is there by the time the caller has the chunk.
 
 :class:`FakeCloudFormation` answers ``DescribeStacks`` with the outputs it is given and records
 the region each call was signed for (point a client at it with
@@ -173,7 +174,8 @@ class SignedFront(LocalServer):
         self.stream_port = stream_port
         self.seen: list[Seen] = []
         self.streamed: list[tuple[float, bytes]] = []
-        """Each chunk of a streamed answer with the ``time.monotonic()`` it was sent on."""
+        """Each chunk of a streamed answer with the ``time.monotonic()`` it was sent on (taken
+        just before the write, so no caller can have the chunk before it is listed here)."""
         super().__init__(_front_handler(self))
 
     @property
@@ -234,9 +236,12 @@ def _front_handler(front: SignedFront) -> type[BaseHTTPRequestHandler]:
             self.wfile.flush()
             try:
                 while chunk := response.read1(65536):
+                    # Recorded before it is written: once the caller has a chunk, a test reading
+                    # `streamed` must find it there, even if this thread is not scheduled again
+                    # before the caller (done at the final event) returns or exits.
+                    front.streamed.append((time.monotonic(), chunk))
                     self.wfile.write(chunk)
                     self.wfile.flush()
-                    front.streamed.append((time.monotonic(), chunk))
             finally:
                 upstream.close()
 
