@@ -31,7 +31,7 @@ STAGES = test_stages(CATALOG)
 FACTS = load_idle_costs()
 HOURS = FACTS.hours_per_month.value
 NETWORK_LINES = ("interface", "gateway", "nat", "nat_ip", "flow_logs")
-ZONE_A, ZONE_B = "us-east-1a", "us-east-1b"
+ZONES = [f"{STAGES['basic']['region']}{letter}" for letter in "abc"]
 
 
 def plan(name: str, **changes: Any) -> StagePlan:
@@ -82,17 +82,19 @@ def test_given_a_created_vpc_when_its_zones_change_then_the_endpoints_cost_follo
     )
 
 
-def test_given_an_existing_vpc_then_zones_are_its_subnets_distinct_zones() -> None:
-    # Given an existing VPC whose three subnets lie in two zones, and one with two subnets
-    three_in_two = cost("basic", network=existing([ZONE_A, ZONE_B, ZONE_A]))
-    two_in_two = cost("basic", network=existing([ZONE_A, ZONE_B]))
-    # Then a second subnet in a zone adds no endpoint interface: both pay for two zones
-    assert three_in_two.zones == two_in_two.zones == 2
-    assert three_in_two.usd(NETWORK_ITEMS["interface"]) == pytest.approx(
-        two_in_two.usd(NETWORK_ITEMS["interface"])
+@pytest.mark.parametrize("count", [2, 3])
+def test_given_an_existing_vpc_then_it_pays_for_each_zone_of_its_subnets(count: int) -> None:
+    # Given an existing VPC with one subnet in each of `count` zones (the config allows one per
+    # zone)
+    result = cost("basic", network=existing(ZONES[:count]))
+    # Then each interface endpoint is paid once per zone
+    assert result.zones == count
+    per_zone = HOURS * FACTS.vpc.interface_endpoint_az_hour.price
+    assert result.usd(NETWORK_ITEMS["interface"]) == pytest.approx(
+        len(result.interface_endpoints) * count * per_zone
     )
     # And the kit creates no NAT gateway in a VPC it does not own
-    assert three_in_two.nat_gateways == 0
+    assert result.nat_gateways == 0
 
 
 @pytest.mark.parametrize("gateways", [1, 2])
