@@ -10,7 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "lambda"))
 
 from aws_cdk import App  # noqa: E402
 
-from stacks.app_builder import build_app  # noqa: E402
+from stacks.app_builder import build_app, synth_checked  # noqa: E402
 from stacks.catalog import CatalogError  # noqa: E402
 from stacks.config import ConfigError  # noqa: E402
 from stacks.core.settings import EnvironmentTooLarge  # noqa: E402
@@ -24,4 +24,6 @@ except CatalogError as error:
     sys.exit(f"model catalog: {error}")
 except EnvironmentTooLarge as error:
     sys.exit(f"cdk.json: {error}")
-app.synth()
+# A cdk-nag finding fails `make synth|diff|deploy` (the CLI alone would exit 0).
+if failure := synth_checked(app):
+    sys.exit(failure)

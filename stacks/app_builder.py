@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from aws_cdk import Annotations, App, Validations
@@ -11,7 +12,7 @@ from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks
 
 from stacks.catalog import Catalog
 from stacks.config import StagePlan, load_plan
-from stacks.core.nag import acknowledge
+from stacks.core.nag import REPORT_FILE, acknowledge, findings_summary, report_findings
 from stacks.nag_bedrock import BedrockChecks
 from stacks.stage import KitStage
 
@@ -54,3 +55,26 @@ def nag_packs(app: App, plan: StagePlan) -> list[Any]:
     if production:
         packs.append(NIST80053R5Checks(app))
     return packs
+
+
+def synth_checked(app: App) -> str | None:
+    """Synthesize ``app``; return a summary of the cdk-nag findings no acknowledgment covers,
+    or ``None`` when there are none.
+
+    aws-cdk-lib fails on a finding only outside the CLI (it raises ``ValidationFailed``); under
+    ``cdk synth|diff|deploy`` it sets the exit code of jsii's Node process and the Python app
+    still exits 0, so the CLI would deploy. The report CDK writes into the assembly is read
+    back instead, and the caller exits non-zero with the summary.
+    """
+    report = Path(app.outdir) / REPORT_FILE
+    report.unlink(missing_ok=True)  # a report left by an earlier synth must not count
+    try:
+        app.synth()
+    except Exception:
+        if not report.exists() or not report_findings(report):
+            raise
+    if not report.exists():
+        # Every stage registers the packs, so a missing report means validation did not run.
+        return f"cdk-nag: synth wrote no {REPORT_FILE} into {app.outdir}; the packs did not run"
+    findings = report_findings(report)
+    return findings_summary(findings, report) if findings else None

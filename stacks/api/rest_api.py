@@ -169,7 +169,7 @@ class KitRestApi(Construct):
                 status_code=status,
                 templates={"application/json": template},
             )
-        self._acknowledge(waf=waf_enabled(api_cfg, production=plan.production))
+        self._acknowledge(plan, waf=waf_enabled(api_cfg, production=plan.production))
 
     def add_route(
         self,
@@ -274,7 +274,7 @@ class KitRestApi(Construct):
             f"{Aws.URL_SUFFIX}/{self.api.deployment_stage.stage_name}/"
         )
 
-    def _acknowledge(self, *, waf: bool) -> None:
+    def _acknowledge(self, plan: StagePlan, *, waf: bool) -> None:
         acknowledge(
             self.api,
             "NIST.800.53.R5-APIGWCacheEnabledAndEncrypted",
@@ -296,7 +296,9 @@ class KitRestApi(Construct):
             "API Gateway's account-level logging role needs this AWS-managed policy; it "
             "grants only CloudWatch Logs writes and is the documented setup for execution logs.",
         )
-        if not waf:
+        if not waf and plan.production:
+            self._acknowledge_waf_off_in_production(private=plan.private)
+        elif not waf:
             acknowledge(
                 self.api,
                 "AwsSolutions-APIG3",
@@ -311,3 +313,17 @@ class KitRestApi(Construct):
             "The API uses IAM (SigV4) authorization on every method, which the kit "
             "prefers for service-to-service callers; Cognito is an optional later addition.",
         )
+
+    def _acknowledge_waf_off_in_production(self, *, private: bool) -> None:
+        """A production stage that sets ``api.waf.enabled: false`` (docs/first-deploy.md: the
+        way out when WAF refuses the private API stage) says so on the API's stage."""
+        fence = (
+            "its resource policy admits only the stage's execute-api endpoint, " if private else ""
+        )
+        reason = (
+            "This production stage sets api.waf.enabled: false, so no web ACL guards the API "
+            f"stage; every method still requires SigV4-signed IAM callers, {fence}stage "
+            "throttling bounds signed requests and the handler refuses bodies over its limit."
+        )
+        for rule in ("AwsSolutions-APIG3", "NIST.800.53.R5-APIGWAssociatedWithWAF"):
+            acknowledge(self.api, rule, reason)

@@ -19,7 +19,8 @@ class EncryptionConfig(Strict):
     customer_managed_keys: bool | None = None
     """``null``: on in a ``production`` stage, off otherwise. On: one customer-managed key per
     stack (rotated, retained) encrypts that stack's log groups, buckets, queues, tables,
-    secrets, guardrail and stores; off: the services' AWS-owned or AWS-managed keys."""
+    secrets, guardrail and stores; off: the services' AWS-owned or AWS-managed keys (not
+    allowed in a ``production`` stage: ``encryption_problems``)."""
     rotation_period_days: int = Field(
         default=ROTATION_DAYS_DEFAULT, ge=ROTATION_DAYS_MIN, le=ROTATION_DAYS_MAX
     )
@@ -28,3 +29,19 @@ class EncryptionConfig(Strict):
     def customer_managed(self, production: bool) -> bool:
         """Whether the stage gets customer-managed keys (``null`` follows ``production``)."""
         return production if self.customer_managed_keys is None else self.customer_managed_keys
+
+
+def encryption_problems(
+    prefix: str, encryption: EncryptionConfig, *, production: bool
+) -> list[str]:
+    """A production stage keeps its customer-managed keys: NIST 800-53 R5 and the Bedrock pack
+    check every log group, bucket, store and the guardrail for one, so turning them off would
+    leave dozens of findings that no single acknowledgment could honestly explain."""
+    if production and encryption.customer_managed_keys is False:
+        return [
+            f"{prefix}.encryption.customer_managed_keys: false is not allowed in a production "
+            "stage (NIST 800-53 R5 and the Bedrock rule pack require customer-managed keys on "
+            "its log groups, buckets, stores and guardrail, so synth would stop on their "
+            "findings); allowed: true or null (leave it out), or production: false"
+        ]
+    return []

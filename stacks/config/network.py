@@ -76,7 +76,8 @@ class CreateNetwork(Strict):
     applies: every region, or only requests to the stage's own region (aws:RequestedRegion),
     the fallback if cross-region inference is refused (docs/first-deploy.md)."""
     flow_logs: bool | None = None
-    """``null``: on in a ``production`` stage."""
+    """``null``: on in a ``production`` stage, where ``false`` is refused (the kit owns the
+    VPC: nothing else would log its traffic)."""
 
 
 class ExistingNetwork(Strict):
@@ -101,7 +102,9 @@ class ExistingNetwork(Strict):
     applies: every region, or only requests to the stage's own region (aws:RequestedRegion),
     the fallback if cross-region inference is refused (docs/first-deploy.md)."""
     flow_logs: bool | None = None
-    """``null``: on in a ``production`` stage."""
+    """``null``: on in a ``production`` stage. ``false`` is allowed there: the VPC's owner may
+    already log it (a second flow log would only duplicate its records), and cdk-nag sees no
+    VPC the kit did not create."""
 
 
 NetworkConfig = Annotated[NoNetwork | CreateNetwork | ExistingNetwork, Field(discriminator="mode")]
@@ -132,6 +135,13 @@ def network_problems(
             problems.append(
                 f"{key}.nat_gateways: {network.nat_gateways} is not allowed: at most one per "
                 f"zone; allowed: 0-{network.az_count} (az_count)"
+            )
+        if production and network.flow_logs is False:
+            problems.append(
+                f"{key}.flow_logs: false is not allowed in a production stage with mode "
+                "create (the kit owns this VPC, so nothing else records its traffic, and NIST "
+                "800-53 R5 and AwsSolutions require flow logs on it); allowed: true or null "
+                "(leave it out). With mode existing the VPC's owner may log it instead"
             )
         if production and network.az_count < 2:
             problems.append(

@@ -14,7 +14,7 @@ from kit_runtime.contracts.common import Tier
 from stacks.catalog import Catalog
 from stacks.config.api import ApiConfig, api_problems
 from stacks.config.base import ConfigError, Strict, describe, show
-from stacks.config.encryption import EncryptionConfig
+from stacks.config.encryption import EncryptionConfig, encryption_problems
 from stacks.config.guardrails import GuardrailConfig, guardrail_problems
 from stacks.config.knowledge import KnowledgeBases, knowledge_problems
 from stacks.config.model_access import ModelAccess, model_access_problems
@@ -207,6 +207,7 @@ def semantic_problems(
     problems += network_problems(
         prefix, stage.network, production=stage.production, region=stage.region
     )
+    problems += encryption_problems(prefix, stage.encryption, production=stage.production)
     specs = [spec for ref in stage.models if (spec := catalog.get(ref.id)) is not None]
     problems += model_access_problems(prefix, stage.model_access, specs)
     return problems

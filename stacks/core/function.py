@@ -160,6 +160,15 @@ class KitFunction(Construct):
                     "asynchronous invocation): failed messages go to that queue's redrive "
                     "dead-letter queue, which is alarmed.",
                 )
+        if placement is None and plan.production and not plan.private:
+            acknowledge(
+                self.function,
+                "NIST.800.53.R5-LambdaInsideVPC",
+                "This production stage sets network.mode: none (no VPC of its own): the function "
+                "calls AWS APIs over their public endpoints with TLS and SigV4, its role grants "
+                "only the stage's resources, and a private stage (network.mode create or "
+                "existing) places it in a VPC.",
+            )
         if reserved_concurrency is None:
             acknowledge(
                 self.function,

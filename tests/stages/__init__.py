@@ -283,6 +283,32 @@ def nat_network_stage(catalog: Catalog) -> dict[str, Any]:
     }
 
 
+def production_public_stage(catalog: Catalog) -> dict[str, Any]:
+    """The basic stage made production, with its two allowed opt-outs: no VPC
+    (``network.mode: none``) and no web ACL (``api.waf.enabled: false``)."""
+    return {
+        **basic_stage(catalog),
+        "account": ACCOUNT,
+        "production": True,
+        "tags": {"team": "tests", "cost_center": "cc-7"},
+        "api": {"waf": {"enabled": False}},
+    }
+
+
+def production_existing_stage(catalog: Catalog) -> dict[str, Any]:
+    """The existing-VPC stage made production, without flow logs (the VPC's owner may log it)
+    and without a web ACL (the way out when WAF refuses a private API stage)."""
+    config = existing_network_stage(catalog)
+    return {
+        **config,
+        "account": ACCOUNT,
+        "production": True,
+        "tags": {"team": "tests", "cost_center": "cc-8"},
+        "api": {"waf": {"enabled": False}},
+        "network": {**config["network"], "flow_logs": False},
+    }
+
+
 def _form_and_agreement(spec: ModelSpec) -> bool:
     access = spec.access
     return (
@@ -362,6 +388,8 @@ def test_stages(catalog: Catalog | None = None) -> dict[str, dict[str, Any]]:
         "knowledge": knowledge_stage(catalog),
         "existing": existing_network_stage(catalog),
         "nat": nat_network_stage(catalog),
+        "production-public": production_public_stage(catalog),
+        "production-existing": production_existing_stage(catalog),
         **all_model_stages(catalog),
     }
 

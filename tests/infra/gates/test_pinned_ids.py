@@ -99,7 +99,14 @@ def key_ids(stage: Synthesized) -> dict[str, str]:
     """Each stack's customer-managed key (``<StackId>Key``), in a stage that has them."""
     if not stage.plan.customer_managed_keys:
         return {}
-    return {stack: f"{stack}Key" for stack in stage.templates}
+    # A key is made on first use: the Platform stack encrypts only the model access check's
+    # log groups and the Network stack only its flow-log group, so without them, no key.
+    keyless = set()
+    if not stage.config.model_access.enabled:
+        keyless.add("Platform")
+    if not network_ids(stage.config):
+        keyless.add("Network")
+    return {stack: f"{stack}Key" for stack in stage.templates if stack not in keyless}
 
 
 def network_ids(config: Any) -> set[str]:

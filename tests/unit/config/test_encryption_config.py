@@ -30,7 +30,6 @@ def _problems(stage: dict[str, Any]) -> str:
     [
         (True, None, True),
         (False, None, False),
-        (True, False, False),
         (False, True, True),
     ],
 )
@@ -44,6 +43,22 @@ def test_customer_managed_keys_follow_production_unless_set(
         stage["encryption"] = {"customer_managed_keys": setting}
     # When it is loaded, Then the plan says whether the stage gets customer-managed keys
     assert _plan(stage).customer_managed_keys is expected
+
+
+def test_given_a_production_stage_without_customer_managed_keys_then_synth_fails_saying_why() -> (
+    None
+):
+    # Given a production stage that turns customer-managed keys off
+    stage = copy.deepcopy(basic_stage(CATALOG))
+    stage["production"] = True
+    stage["encryption"] = {"customer_managed_keys": False}
+    # When it is loaded, Then the error names the key, the value, what is allowed and why
+    msg = _problems(stage)
+    assert (
+        f"stages.{NAME}.encryption.customer_managed_keys: false is not allowed in a production "
+        "stage" in msg
+    )
+    assert "allowed: true or null" in msg and "NIST 800-53 R5" in msg
 
 
 @pytest.mark.parametrize("days", [89, 2561])

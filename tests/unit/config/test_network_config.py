@@ -123,6 +123,26 @@ def test_given_a_production_stage_in_one_zone_when_loaded_then_it_fails() -> Non
     assert f"{KEY}.az_count: 1 is not allowed in a production stage" in message
 
 
+def test_given_a_created_vpc_without_flow_logs_in_production_when_loaded_then_it_fails() -> None:
+    # Given a production stage whose VPC the kit creates, with flow logs turned off
+    message = problems(stage({"mode": "create", "flow_logs": False}, production=True))
+    # Then the error names the key, the value, what is allowed and why
+    assert f"{KEY}.flow_logs: false is not allowed in a production stage" in message
+    assert "allowed: true or null" in message and "NIST 800-53 R5" in message
+
+
+@pytest.mark.parametrize(
+    ("network", "production"),
+    [({"mode": "create", "flow_logs": False}, False), ({**EXISTING, "flow_logs": False}, True)],
+)
+def test_given_flow_logs_off_outside_production_or_in_an_existing_vpc_then_it_loads(
+    network: dict[str, Any], production: bool
+) -> None:
+    # A non-production stage, or a production one in a VPC its owner may already log
+    loaded = loads(stage(network, production=production)).network
+    assert not flow_logs_on(loaded, production)
+
+
 def test_given_a_production_stage_on_subnets_of_one_zone_when_loaded_then_it_fails() -> None:
     network = {
         **EXISTING,
