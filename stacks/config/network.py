@@ -58,7 +58,19 @@ class NoNetwork(Strict):
     mode: Literal["none"] = "none"
 
 
-class CreateNetwork(Strict):
+class PrivateNetwork(Strict):
+    """What every network the functions run in has: its callers and its deny's scope."""
+
+    client_cidrs: tuple[str, ...] = Field(default=(), max_length=MAX_CLIENT_CIDRS)
+    """IPv4 blocks of peered, Transit Gateway or VPN networks whose clients call the private
+    API: HTTPS in to the ``execute-api`` endpoint (the VPC's own block always may)."""
+    bedrock_deny_scope: Literal["all-regions", "stage-region"] = "all-regions"
+    """Where the handler roles' deny of Bedrock calls from outside the stage's endpoints
+    applies: every region, or only requests to the stage's own region (aws:RequestedRegion),
+    the fallback if cross-region inference is refused (docs/first-deploy.md)."""
+
+
+class CreateNetwork(PrivateNetwork):
     """A VPC the kit creates: isolated subnets in ``az_count`` zones, NAT only when asked."""
 
     mode: Literal["create"]
@@ -68,19 +80,12 @@ class CreateNetwork(Strict):
     """Zones used (each endpoint is billed per zone); at least 2 in a production stage."""
     nat_gateways: int = Field(default=0, ge=0, le=MAX_AZS)
     """NAT gateways (each in its own public subnet); 0: no internet path at all."""
-    client_cidrs: tuple[str, ...] = Field(default=(), max_length=MAX_CLIENT_CIDRS)
-    """IPv4 blocks of peered, Transit Gateway or VPN networks whose clients call the private
-    API: HTTPS in to the ``execute-api`` endpoint (the VPC's own block always may)."""
-    bedrock_deny_scope: Literal["all-regions", "stage-region"] = "all-regions"
-    """Where the handler roles' deny of Bedrock calls from outside the stage's endpoints
-    applies: every region, or only requests to the stage's own region (aws:RequestedRegion),
-    the fallback if cross-region inference is refused (docs/first-deploy.md)."""
     flow_logs: bool | None = None
     """``null``: on in a ``production`` stage, where ``false`` is refused (the kit owns the
     VPC: nothing else would log its traffic)."""
 
 
-class ExistingNetwork(Strict):
+class ExistingNetwork(PrivateNetwork):
     """A VPC someone else owns, named by ids only (no lookup at synth)."""
 
     mode: Literal["existing"]
@@ -94,13 +99,6 @@ class ExistingNetwork(Strict):
     """The zone of each subnet, in the same order."""
     route_table_ids: tuple[str, ...] = Field(min_length=1, max_length=16)
     """The route table of each subnet, in the same order (gateway endpoints add routes)."""
-    client_cidrs: tuple[str, ...] = Field(default=(), max_length=MAX_CLIENT_CIDRS)
-    """IPv4 blocks of peered, Transit Gateway or VPN networks whose clients call the private
-    API: HTTPS in to the ``execute-api`` endpoint (the VPC's own block always may)."""
-    bedrock_deny_scope: Literal["all-regions", "stage-region"] = "all-regions"
-    """Where the handler roles' deny of Bedrock calls from outside the stage's endpoints
-    applies: every region, or only requests to the stage's own region (aws:RequestedRegion),
-    the fallback if cross-region inference is refused (docs/first-deploy.md)."""
     flow_logs: bool | None = None
     """``null``: on in a ``production`` stage. ``false`` is allowed there: the VPC's owner may
     already log it (a second flow log would only duplicate its records), and cdk-nag sees no

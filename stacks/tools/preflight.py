@@ -45,8 +45,9 @@ Check them with:  aws sts get-caller-identity"""
 CLI_FAILED = """\
 the CDK CLI failed; its own message is above. When it lists cdk-nag findings (rule id and
 resource), the app stopped before any change: fix them or acknowledge them with a reason
-(README, "cdk-nag rule packs"). When it says it could not resolve the account, found no credentials, or could not connect, the credentials found are expired
-(run `aws sso login` for an SSO profile), belong to another account, or AWS is unreachable.
+(README, "cdk-nag rule packs"). When it says it could not resolve the account, found no
+credentials, or could not connect, the credentials found are expired (run `aws sso login` for
+an SSO profile), belong to another account, or AWS is unreachable.
 Check with `aws sts get-caller-identity`. Nothing was compared or changed beyond what the CLI
 printed above."""
 

@@ -8,7 +8,6 @@ cdk-nag packs the app attaches, and returns it as a :class:`~tests.support.synth
 
 from __future__ import annotations
 
-import json
 import tempfile
 from functools import cache
 from pathlib import Path
@@ -22,7 +21,7 @@ from stacks.core.references import (
     ProfileHandles,
 )
 from tests.stages import test_stages
-from tests.support.synth import FEATURE_FLAGS, Synthesized, work_dir
+from tests.support.synth import FEATURE_FLAGS, Synthesized, synth_with_findings, work_dir
 
 KNOWLEDGE_STAGE = "knowledge"
 """The test-owned stage with a knowledge base on every store and a tenant key."""
@@ -90,16 +89,7 @@ def knowledge_api(stage: str = KNOWLEDGE_STAGE) -> Synthesized:
         env=Environment(account=ACCOUNT, region=plan.region),
     )
     Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
-    error = None
-    try:
-        assembly = app.synth()
-    except Exception as exc:  # cdk-nag violations fail synth: keep the report for the test
-        error, assembly = str(exc), None
-    findings = []
-    report = out / "validation-report.json"
-    if report.exists():
-        for found in json.loads(report.read_text()).get("pluginReports", []):
-            findings += found.get("violations", [])
+    assembly, error, findings = synth_with_findings(app, out)
     result = Synthesized(stage, plan, {}, findings, error, outdir=out)
     if assembly is not None:
         artifact = assembly.get_stack_by_name(stack.stack_name)

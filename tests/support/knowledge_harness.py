@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from stacks.core.references import KnowledgeBaseHandle, KnowledgeHandles
-from tests.support.synth import FEATURE_FLAGS, Synthesized, work_dir
+from tests.support.synth import FEATURE_FLAGS, Synthesized, synth_with_findings, work_dir
 
 STACK_ID = "Ingestion"
 KIT_BUCKET = "kit-tests-data-bucket"
@@ -62,16 +62,7 @@ def synth_ingestion(stage: str) -> Synthesized:
         host, STACK_ID, plan=plan, code=runtime_code(), knowledge=literal_handles(plan)
     )
     Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
-    error = None
-    try:
-        assembly = app.synth()
-    except Exception as exc:  # nag violations fail synth: keep the report for the test
-        error, assembly = str(exc), None
-    findings: list[dict[str, Any]] = []
-    report = out / "validation-report.json"
-    if report.exists():
-        for plugin in json.loads(report.read_text()).get("pluginReports", []):
-            findings += plugin.get("violations", [])
+    assembly, error, findings = synth_with_findings(app, out)
     result = Synthesized(stage, plan, {}, findings, error, outdir=out)
     if assembly is not None:
         artifact = assembly.get_nested_assembly(f"assembly-{host.stage_name}").get_stack_by_name(

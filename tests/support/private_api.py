@@ -7,13 +7,12 @@ the cdk-nag packs the app attaches, so the private API and its web ACL meet the 
 
 from __future__ import annotations
 
-import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.support.synth import FEATURE_FLAGS, work_dir
+from tests.support.synth import FEATURE_FLAGS, synth_with_findings, work_dir
 
 ENDPOINT_ID_OUTPUT = "ExecuteApiEndpointId"
 
@@ -109,16 +108,7 @@ def synthesize_private_api(stage: dict[str, Any], name: str = "private") -> Priv
         network=handle,
     )
     Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
-    error = None
-    try:
-        assembly = app.synth()
-    except Exception as exc:  # nag findings fail synth: keep the report for the test
-        error, assembly = str(exc), None
-    findings: list[dict[str, Any]] = []
-    report = out / "validation-report.json"
-    if report.exists():
-        for plugin in json.loads(report.read_text()).get("pluginReports", []):
-            findings += plugin.get("violations", [])
+    assembly, error, findings = synth_with_findings(app, out)
     templates: dict[str, dict[str, Any]] = {}
     if assembly is not None:
         nested = assembly.get_nested_assembly(f"assembly-{kit.stage_name}")

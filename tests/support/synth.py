@@ -77,17 +77,7 @@ def synthesize(
     if kit is not None:
         context["kit"] = kit
     plan, kit_stage = build_app(app, context=context, env={}, today=today, catalog=catalog)
-    error = None
-    try:
-        assembly = app.synth()
-    except Exception as exc:  # cdk-nag violations fail synth: keep the report for the test
-        error = str(exc)
-        assembly = None
-    report = out / "validation-report.json"
-    findings: list[dict[str, Any]] = []
-    if report.exists():
-        for plugin in json.loads(report.read_text()).get("pluginReports", []):
-            findings += plugin.get("violations", [])
+    assembly, error, findings = synth_with_findings(app, out)
     result = Synthesized(stage, plan, {}, findings, error, outdir=out)
     if assembly is not None:
         nested = assembly.get_nested_assembly(f"assembly-{kit_stage.stage_name}")
@@ -102,6 +92,22 @@ def synthesize(
                 if str(m.level).endswith("WARN") or "WARNING" in str(m.level)
             ]
     return result
+
+
+def synth_with_findings(app: Any, out: Path) -> tuple[Any | None, str | None, list[dict[str, Any]]]:
+    """Synthesize ``app`` into ``out``: its assembly (``None`` when synth failed), the failure,
+    and every cdk-nag violation of the validation report (kept even when synth failed)."""
+    error = None
+    try:
+        assembly = app.synth()
+    except Exception as exc:  # cdk-nag violations fail synth: keep the report for the test
+        error, assembly = str(exc), None
+    findings: list[dict[str, Any]] = []
+    report = out / "validation-report.json"
+    if report.exists():
+        for plugin in json.loads(report.read_text()).get("pluginReports", []):
+            findings += plugin.get("violations", [])
+    return assembly, error, findings
 
 
 def clean_work_dir() -> None:
