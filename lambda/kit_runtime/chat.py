@@ -13,7 +13,7 @@ from kit_runtime import errors, options
 from kit_runtime.bedrock import bedrock_errors
 from kit_runtime.budget import Deadline
 from kit_runtime.contracts.catalog import ModelFacts, RuntimeCatalog, TokenPrices
-from kit_runtime.contracts.chat import ChatSettings, RequestLimits
+from kit_runtime.contracts.chat import ChatSettings, GuardrailRef, RequestLimits
 from kit_runtime.contracts.chat_api import (
     ChatRequest,
     ChatResponse,
@@ -112,6 +112,23 @@ def open_until_first_delta(
             break
     rest: Iterable[dict[str, Any]] = events
     return chain(head, rest)
+
+
+GUARDRAIL_TRACE = "enabled"
+"""Converse ``guardrailConfig.trace`` (``GuardrailTrace``: enabled, disabled, enabled_full;
+botocore bedrock-runtime 2023-09-30 service model, checked 2026-12-01): ``enabled`` returns
+``trace.guardrail`` (what was assessed and which policy acted), which the answer's
+``guardrail`` field is built from (:mod:`kit_runtime.guardrail_verdict`)."""
+
+
+def guardrail_config(guardrail: GuardrailRef) -> dict[str, str]:
+    """The ``guardrailConfig`` of every Converse and ConverseStream call: the stage's pinned
+    version (never ``DRAFT``: :class:`GuardrailRef` refuses it) with its trace on."""
+    return {
+        "guardrailIdentifier": guardrail.arn,
+        "guardrailVersion": guardrail.version,
+        "trace": GUARDRAIL_TRACE,
+    }
 
 
 class ChatService:
@@ -305,10 +322,7 @@ class ChatService:
             "modelId": self.settings.models[model_id].invoke_arn,
             "messages": messages,
             "inferenceConfig": inference,
-            "guardrailConfig": {
-                "guardrailIdentifier": guardrail.arn,
-                "guardrailVersion": guardrail.version,
-            },
+            "guardrailConfig": guardrail_config(guardrail),
         }
         if system:
             kwargs["system"] = system

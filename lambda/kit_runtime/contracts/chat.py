@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from kit_runtime.contracts.common import Contract, Tier
 
@@ -30,6 +30,18 @@ class GuardrailRef(Contract):
 
     arn: str = Field(min_length=1)
     version: str = Field(min_length=1)
+    """A numbered version (at synth a token of the pinned ``AWS::Bedrock::GuardrailVersion``);
+    ``DRAFT`` is refused: the working copy changes under the runtime without a deploy."""
+
+    @field_validator("version")
+    @classmethod
+    def _never_draft(cls, version: str) -> str:
+        if version.strip().upper() == "DRAFT":
+            raise ValueError(
+                "guardrail version 'DRAFT' is not allowed at run time; "
+                "use the stage's pinned numbered version"
+            )
+        return version
 
 
 class RequestLimits(Contract):

@@ -51,6 +51,7 @@ def test_chat_by_tier_invokes_profile_with_guardrail_and_reports_cost(chat_api: 
     assert sent.body["guardrailConfig"] == {
         "guardrailIdentifier": chat_api.settings.guardrail.arn,
         "guardrailVersion": chat_api.settings.guardrail.version,
+        "trace": "enabled",
     }
     assert sent.body["inferenceConfig"]["maxTokens"] == chat_api.settings.default_max_tokens
 

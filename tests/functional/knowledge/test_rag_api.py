@@ -67,6 +67,7 @@ def test_the_answer_cites_the_retrieved_passages_with_uri_excerpt_and_score(
     assert sent["guardrailConfig"] == {
         "guardrailIdentifier": chat.guardrail.arn,
         "guardrailVersion": chat.guardrail.version,
+        "trace": "enabled",
     }
     assert sent["system"] == [{"text": SYSTEM_PROMPT}]
     passages, question = sent["messages"][0]["content"]
