@@ -22,6 +22,7 @@ from kit_runtime.contracts.chat_api import (
     TextBlock,
     Usage,
 )
+from kit_runtime.guardrail_verdict import verdict
 from kit_runtime.metering import request_cost
 from kit_runtime.routing import Route, Routed, invoke_routed, select_route
 
@@ -378,6 +379,7 @@ class ChatService:
             stop_reason=result.get("stopReason", ""),
             usage=result.get("usage", {}),
             latency_ms=result.get("metrics", {}).get("latencyMs"),
+            trace=result.get("trace"),
             arguments=arguments_for(routed.model),
             attempts=routed.attempts,
             fallbacks=routed.fallbacks,
@@ -433,7 +435,7 @@ class ChatService:
         events = routed.result
         model_id, tier = routed.model, route.tier
         parts: list[str] = []
-        stop_reason, usage, latency = "", {}, None
+        stop_reason, usage, latency, trace = "", {}, None, None
         with bedrock_errors():
             for event in events:
                 if "contentBlockDelta" in event:
@@ -445,6 +447,7 @@ class ChatService:
                 elif "metadata" in event:
                     usage = event["metadata"].get("usage", {})
                     latency = event["metadata"].get("metrics", {}).get("latencyMs")
+                    trace = event["metadata"].get("trace")
         yield self._response(
             model_id,
             tier,
@@ -452,6 +455,7 @@ class ChatService:
             stop_reason=stop_reason,
             usage=usage,
             latency_ms=latency,
+            trace=trace,
             arguments=arguments_for(model_id),
             attempts=routed.attempts,
             fallbacks=routed.fallbacks,
@@ -466,6 +470,7 @@ class ChatService:
         stop_reason: str,
         usage: dict[str, Any],
         latency_ms: int | None,
+        trace: dict[str, Any] | None = None,
         arguments: dict[str, Any] | None = None,
         attempts: int = 1,
         fallbacks: int = 0,
@@ -475,6 +480,7 @@ class ChatService:
         cache_read = int(usage.get("cacheReadInputTokens", 0))
         cache_write = int(usage.get("cacheWriteInputTokens", 0))
         chosen = options.sent(arguments)
+        guardrail = verdict(trace, stop_reason)
         return ChatResponse(
             text=text,
             stop_reason=stop_reason,
@@ -499,7 +505,8 @@ class ChatService:
                 cache_write_tokens=cache_write,
                 tier=options.tier_pricing(self.facts(model_id), chosen.service_tier),
             ),
-            guardrail_intervened=stop_reason == "guardrail_intervened",
+            guardrail=guardrail,
+            guardrail_intervened=guardrail.intervened,
             latency_ms=latency_ms,
             latency=chosen.latency,  # type: ignore[arg-type]
             service_tier=chosen.service_tier,

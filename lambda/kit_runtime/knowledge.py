@@ -60,6 +60,7 @@ _GENERATION_FIELDS = {
     "usage",
     "cost",
     "guardrail_intervened",
+    "guardrail",
     "latency_ms",
     "attempts",
     "fallbacks",

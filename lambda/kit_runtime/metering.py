@@ -115,6 +115,10 @@ def record_answer(
             "latency_ms": response.latency_ms,
             "attempts": response.attempts,
             "fallbacks": response.fallbacks,
+            # Where and which policies, never what was blocked (the verdict carries no content).
+            "guardrail": response.guardrail.model_dump(mode="json")
+            if response.guardrail.intervened
+            else None,
             **private,
         },
     )

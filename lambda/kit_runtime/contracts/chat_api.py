@@ -30,6 +30,8 @@ from pydantic import (
     model_validator,
 )
 
+from kit_runtime.contracts.guardrail_verdict import GuardrailVerdict
+
 ImageFormat = Literal["png", "jpeg", "gif", "webp"]
 """Converse ``ImageFormat`` (botocore service model, 2026-11-30)."""
 
@@ -213,6 +215,10 @@ class ChatResponse(BaseModel):
     usage: Usage
     cost: Cost
     guardrail_intervened: bool
+    """Deprecated alias of ``guardrail.intervened`` (kept for existing callers)."""
+    guardrail: GuardrailVerdict = Field(default_factory=GuardrailVerdict)
+    """Whether the guardrail intervened, where, and which policies fired (never the blocked
+    content): :mod:`kit_runtime.contracts.guardrail_verdict`."""
     latency_ms: int | None = None
     latency: Literal["standard", "optimized"] = "standard"
     """The latency mode requested of Bedrock."""

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, WithJsonSchema, field_validator, model_va
 from kit_runtime.contracts.chat import ChatSettings, TimeBudget
 from kit_runtime.contracts.chat_api import ApiModel, Cost, Usage
 from kit_runtime.contracts.common import Contract
+from kit_runtime.contracts.guardrail_verdict import GuardrailVerdict
 
 MAX_RESULTS = 100
 """``KnowledgeBaseVectorSearchConfiguration.numberOfResults`` maximum (botocore, 2026-12-01)."""
@@ -292,6 +293,10 @@ class RagResponse(BaseModel):
     usage: Usage
     cost: Cost
     guardrail_intervened: bool
+    """Deprecated alias of ``guardrail.intervened`` (kept for existing callers)."""
+    guardrail: GuardrailVerdict = Field(default_factory=GuardrailVerdict)
+    """Whether the guardrail intervened on the question or the answer, and which policies fired
+    (contextual grounding among them); never the blocked content."""
     latency_ms: int | None = None
     attempts: int = 1
     """Bedrock Converse calls made for the answer (0 when no passage matched)."""
