@@ -24,17 +24,20 @@ def rag_settings(
     profiles: ProfileHandles,
     guardrail: GuardrailHandle,
     knowledge: KnowledgeHandles,
-    grounding_check: bool = False,
+    grounding_check: bool | None = None,
 ) -> RagSettings:
     """The RAG function's settings: the retrieval settings and the chat runtime's.
 
-    ``grounding_check`` sends passages and question as ``guardContent`` for a guardrail with a
-    contextual grounding policy (off until the guardrail config offers that policy).
+    ``grounding_check`` sends passages and question as ``guardContent`` (qualifiers
+    ``grounding_source`` and ``query``) for the guardrail's contextual grounding policy;
+    default: on exactly when the stage's guardrail has one (``guardrail.contextual_grounding``).
     """
     return RagSettings(
         retrieval=retrieve_settings(plan, knowledge=knowledge),
         chat=chat_settings(plan, profiles=profiles, guardrail=guardrail),
-        grounding_check=grounding_check,
+        grounding_check=guardrail.contextual_grounding
+        if grounding_check is None
+        else grounding_check,
     )
 
 

@@ -26,6 +26,9 @@ class GuardrailHandle:
     revision: str
     key_arn: str | None = None
     """The guardrail's customer-managed key (invokers need ``kms:Decrypt``), if it has one."""
+    contextual_grounding: bool = False
+    """The guardrail has a contextual grounding policy: RAG then sends the passages and the
+    question as ``guardContent`` (``grounding_source`` / ``query``) so it checks the answers."""
 
 
 @dataclass(frozen=True)

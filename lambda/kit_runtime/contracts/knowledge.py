@@ -77,7 +77,11 @@ class RagSettings(Contract):
     grounding_check: bool = False
     """Send passages and question as ``guardContent`` (qualifiers ``grounding_source`` and
     ``query``) so a guardrail with a contextual grounding policy checks the answer against
-    them. With ``guardContent`` present the guardrail evaluates only the guarded blocks."""
+    them. With ``guardContent`` present the guardrail evaluates only the guarded blocks.
+    The stack turns it on when the stage's guardrail has a contextual grounding policy
+    (``GuardrailHandle.contextual_grounding``). Shapes: ``ContentBlock.guardContent`` is a
+    ``GuardrailConverseContentBlock`` whose ``text.qualifiers`` take ``grounding_source``,
+    ``query`` or ``guard_content`` (botocore bedrock-runtime 2023-09-30, checked 2026-12-01)."""
     excerpt_chars: int = Field(default=500, gt=0)
     """Longest excerpt of a passage a citation carries."""
 

@@ -79,3 +79,28 @@ def test_given_no_passage_then_the_verdict_is_empty(knowledge_api: KnowledgeApi)
     assert got.status == 200, got.body
     assert got.body["stop_reason"] == "no_passages"
     assert got.body["guardrail"] == {"intervened": False, "where": None, "policies": []}
+
+
+def test_given_the_grounding_check_then_passages_are_the_grounding_source_question_the_query(
+    knowledge_api: KnowledgeApi,
+) -> None:
+    # Given the grounding check on
+    knowledge_api.use(rag_settings(grounding_check=True))
+    # When a caller asks
+    got = knowledge_api.rag(ASK)
+    assert got.status == 200, got.body
+    # Then the Converse the server received marks each cited passage as grounding source and the
+    # question, alone, as the query; no unguarded block repeats either
+    (sent,) = knowledge_api.conversations()
+    blocks = sent["messages"][0]["content"]
+    guarded = [b["guardContent"]["text"] for b in blocks if "guardContent" in b]
+    plain = " ".join(b["text"] for b in blocks if "text" in b)
+    sources = [g["text"] for g in guarded if g["qualifiers"] == ["grounding_source"]]
+    queries = [g["text"] for g in guarded if g["qualifiers"] == ["query"]]
+    assert queries == [ASK["question"]] and len(sources) == 1
+    for citation in got.body["citations"]:
+        assert citation["excerpt"].removesuffix("...") in sources[0]
+        assert citation["excerpt"].removesuffix("...") not in plain
+    assert ASK["question"] not in plain
+    # And the guardrail is the stage's pinned one with its trace on
+    assert unguarded(knowledge_api.server, knowledge_api.rag_settings.chat.guardrail) == []
