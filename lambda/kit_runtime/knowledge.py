@@ -369,9 +369,9 @@ class RagService:
     def prompt(self, question: str, passages: list[Passage]) -> list[dict[str, Any]]:
         """The user turn: the numbered passages, then the question.
 
-        With ``grounding_check`` both go as ``guardContent`` (qualifiers ``grounding_source``
-        and ``query``) for the guardrail's contextual grounding check; the guardrail then
-        evaluates only those blocks.
+        With ``grounding_check`` both go as ``guardContent`` (qualifiers ``grounding_source``,
+        and ``query`` plus ``guard_content`` for the question) for the guardrail's contextual
+        grounding check; the guardrail then evaluates only those blocks.
         """
         sources = "\n\n".join(f"[{i}] {p.text}" for i, p in enumerate(passages, start=1))
         if not self.settings.grounding_check:
@@ -379,7 +379,14 @@ class RagService:
         return [
             {"text": "Passages and question:"},
             {"guardContent": {"text": {"text": sources, "qualifiers": ["grounding_source"]}}},
-            {"guardContent": {"text": {"text": question, "qualifiers": ["query"]}}},
+            # guard_content too: with guardContent present the guardrail assesses only the
+            # guarded blocks, and whether a `query`-only block still meets the content filters
+            # (prompt attack) is not documented, so the question is marked for both.
+            {
+                "guardContent": {
+                    "text": {"text": question, "qualifiers": ["query", "guard_content"]}
+                }
+            },
         ]
 
     def citations(self, passages: list[Passage]) -> list[Citation]:

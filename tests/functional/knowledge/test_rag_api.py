@@ -113,7 +113,7 @@ def test_the_grounding_switch_sends_passages_and_question_as_guard_content(
     guarded = [
         b["guardContent"]["text"] for b in sent["messages"][0]["content"] if "guardContent" in b
     ]
-    assert [g["qualifiers"] for g in guarded] == [["grounding_source"], ["query"]]
+    assert [g["qualifiers"] for g in guarded] == [["grounding_source"], ["query", "guard_content"]]
     assert docs_corpus()[0].text in guarded[0]["text"] and guarded[1]["text"] == ASK["question"]
 
 
