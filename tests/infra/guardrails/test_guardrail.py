@@ -40,3 +40,20 @@ def test_guardrail_version_is_pinned_and_follows_config_changes(
     for version in versions:
         assert version["DeletionPolicy"] == "Retain"
         assert version["UpdateReplacePolicy"] == "Retain"
+
+
+def test_guardrail_stack_outputs_the_id_and_pinned_version_for_the_probe_harness(
+    stage: Synthesized,
+) -> None:
+    # Given the stage's guardrail stack, When its outputs are read
+    (sid,) = [s for s in stage.templates if s.endswith("Guardrails")]
+    outputs = stage.templates[sid]["Outputs"]
+    guardrail_id = next(iter(stage.resources("AWS::Bedrock::Guardrail", sid)))
+    version_id = next(iter(stage.resources("AWS::Bedrock::GuardrailVersion", sid)))
+    # Then they name the guardrail's id and the pinned version's number (never DRAFT)
+    assert outputs["GuardrailId"]["Value"] == {
+        "Fn::GetAtt": [guardrail_id.split("/")[1], "GuardrailId"]
+    }
+    assert outputs["GuardrailVersion"]["Value"] == {
+        "Fn::GetAtt": [version_id.split("/")[1], "Version"]
+    }
