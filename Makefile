@@ -120,6 +120,7 @@ pipeline-bootstrap: install
 # --- Call a deployed stage: SigV4-signed with your credential chain (stacks/tools/client.py) ----
 # make call STAGE=dev [MESSAGE="Hello"] [BODY='{"tier": "fast", "messages": [...]}'] [PROFILE=p]
 # make call STAGE=dev ROUTE=/rag KB=docs MESSAGE="question"   (ROUTE=/retrieve: chunks only)
+# make call STAGE=dev ROUTE=/guardrail/check MESSAGE="text"   the guardrail's verdict, no model
 # make call STAGE=dev STREAM=1 MESSAGE="Tell me a story"   POST /chat/stream: the text prints as
 #   it streams, then one line (model, attempts, fallbacks, tokens, cost); exit 1 on an error
 #   status or a final `event: error` (STREAM=1 applies to /chat only)
