@@ -8,7 +8,7 @@ text; a blocked text is not echoed and only an anonymized one comes back, masked
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 from kit_runtime import errors
 from kit_runtime.bedrock import invoke
@@ -21,7 +21,10 @@ from kit_runtime.contracts.guardrail_check import (
     GuardrailCheckSettings,
 )
 
-_ACTIONS = {"BLOCKED": "blocked", "ANONYMIZED": "anonymized"}
+_ACTIONS: dict[str, Literal["blocked", "anonymized"]] = {
+    "BLOCKED": "blocked",
+    "ANONYMIZED": "anonymized",
+}
 
 
 def fired_policies(response: Mapping[str, Any]) -> list[FiredPolicy]:
@@ -94,7 +97,7 @@ class GuardrailCheckService:
         )
         policies = fired_policies(answer)
         intervened = answer.get("action") == "GUARDRAIL_INTERVENED"
-        verdict = "passed"
+        verdict: Literal["passed", "blocked", "anonymized"] = "passed"
         if intervened:
             blocked = any(p.action == "blocked" for p in policies) or not policies
             verdict = "blocked" if blocked else "anonymized"
