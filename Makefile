@@ -24,7 +24,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
 .PHONY: install config synth test test-unit lint typecheck format bench bootstrap diff deploy destroy \
-	preflight pipeline-bootstrap call smoke ingest docs-costs clean serve-local serve
+	preflight pipeline-bootstrap call smoke ingest guardrail-test docs-costs clean serve-local serve
 
 install: .venv/.installed node_modules/.installed
 
@@ -120,6 +120,7 @@ pipeline-bootstrap: install
 # --- Call a deployed stage: SigV4-signed with your credential chain (stacks/tools/client.py) ----
 # make call STAGE=dev [MESSAGE="Hello"] [BODY='{"tier": "fast", "messages": [...]}'] [PROFILE=p]
 # make call STAGE=dev ROUTE=/rag KB=docs MESSAGE="question"   (ROUTE=/retrieve: chunks only)
+# make call STAGE=dev ROUTE=/guardrail/check MESSAGE="text"   the guardrail's verdict, no model
 # make call STAGE=dev STREAM=1 MESSAGE="Tell me a story"   POST /chat/stream: the text prints as
 #   it streams, then one line (model, attempts, fallbacks, tokens, cost); exit 1 on an error
 #   status or a final `event: error` (STREAM=1 applies to /chat only)
@@ -168,6 +169,20 @@ export KB
 ingest: install
 	@$(CURDIR)/.venv/bin/python -m stacks.tools.ingest --stage="$(STAGE)" --kb="$${KB:-}" \
 		--cdk-json=$(CDK_JSON) --profile="$${PROFILE:-}" --poll-seconds="$(POLL)"
+
+# --- Probe a deployed guardrail (stacks/tools/guardrail_test.py) --------------------------------
+# make guardrail-test STAGE=<name> [PROBES=file] [GUARDRAIL=name] [PROFILE=p]
+# Sends every probe of PROBES (default guardrails/probes/starter.yaml) through ApplyGuardrail on
+# the stage's deployed guardrail (its pinned version, from the Guardrails stack's outputs) and
+# prints expected vs actual per probe, the block rate on attack probes and the false-block rate
+# on benign ones; exit 1 on a miss or a crossed threshold (set in the file), 2 when something
+# must be fixed first (probe file, stage, credentials, stack not deployed).
+PROBES ?=
+GUARDRAIL ?=
+guardrail-test: install
+	@$(CURDIR)/.venv/bin/python -m stacks.tools.guardrail_test --stage="$(STAGE)" \
+		$(if $(PROBES),--probes="$(PROBES)") --guardrail="$(GUARDRAIL)" \
+		--cdk-json=$(CDK_JSON) --profile="$${PROFILE:-}"
 
 # --- Regenerate the idle-cost tables (docs/knowledge-bases.md, README "Private deployments")
 #     from stacks/catalog/idle_costs.yaml and the stages of cdk.json

@@ -10,6 +10,7 @@ from constructs import Construct
 
 from stacks.api.chat_endpoint import ChatEndpoint
 from stacks.api.chat_stream_endpoint import ChatStreamEndpoint
+from stacks.api.guardrail_check_endpoint import GuardrailCheckEndpoint
 from stacks.api.rag_endpoint import RagEndpoint
 from stacks.api.rest_api import KitRestApi
 from stacks.api.retrieve_endpoint import RetrieveEndpoint
@@ -74,6 +75,15 @@ class ApiStack(Stack):
             guardrail=guardrail,
             network=network,
         )
+        self.guardrail_check = GuardrailCheckEndpoint(
+            self,
+            "GuardrailCheck",
+            plan=plan,
+            code=code,
+            api=self.rest_api,
+            guardrail=guardrail,
+            network=network,
+        )
         self.rag: RagEndpoint | None = None
         self.retrieve: RetrieveEndpoint | None = None
         if knowledge is not None and knowledge.bases:
@@ -103,6 +113,7 @@ class ApiStack(Stack):
             )
         self._url_output("ChatUrl", "/chat", "POST a chat request here")
         self._url_output("ChatStreamUrl", "/chat/stream", "POST a chat request to stream here")
+        self._url_output("GuardrailCheckUrl", "/guardrail/check", "POST a text to judge here")
 
     def _knowledge_endpoints(
         self,

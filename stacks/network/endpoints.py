@@ -48,6 +48,7 @@ from stacks.config.stage import StageConfig
 FUNCTION_CALLS: Mapping[str, frozenset[str]] = {
     "chat": frozenset({"bedrock-runtime"}),
     "chat-stream": frozenset({"bedrock-runtime"}),
+    "guardrail-check": frozenset({"bedrock-runtime"}),
     "rag": frozenset({"bedrock-runtime", "bedrock-agent-runtime"}),
     "retrieve": frozenset({"bedrock-agent-runtime"}),
     "ingestion-trigger": frozenset({"bedrock-agent", "states", "dynamodb"}),
@@ -75,7 +76,7 @@ class RequiredEndpoints:
 
 def vpc_functions(config: StageConfig) -> tuple[str, ...]:
     """The kit functions a stage deploys in its VPC (names of :data:`FUNCTION_CALLS`)."""
-    names = ["chat", "chat-stream"]
+    names = ["chat", "chat-stream", "guardrail-check"]
     if config.knowledge_bases:
         names += ["rag", "retrieve", "ingestion-trigger", "ingestion-report"]
     stores = [kb.vector_store for kb in config.knowledge_bases]

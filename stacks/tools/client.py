@@ -399,11 +399,15 @@ KNOWLEDGE_ROUTES = {"rag": "question", "retrieve": "query"}
 """The knowledge routes ``make call`` posts to, and the field ``MESSAGE`` fills in each."""
 
 
+CHECK_ROUTE = "guardrail/check"
+"""``make call ROUTE=/guardrail/check MESSAGE=...``: the guardrail's verdict on the text."""
+
+
 def route_name(path: str) -> str:
     """``/rag`` or ``rag`` -> ``rag``; refuses a route the API does not have."""
     name = path.strip().strip("/")
-    if name not in ("chat", *KNOWLEDGE_ROUTES):
-        raise ClientProblem(f"ROUTE {path!r} is not one of /chat, /rag, /retrieve")
+    if name not in ("chat", *KNOWLEDGE_ROUTES, CHECK_ROUTE):
+        raise ClientProblem(f"ROUTE {path!r} is not one of /chat, /rag, /retrieve, /{CHECK_ROUTE}")
     return name
 
 
@@ -426,6 +430,10 @@ def request_body(
             f'KB={knowledge_base!r} is not used with BODY: put "knowledge_base" in BODY, or '
             "drop BODY and give MESSAGE"
         )
+    if knowledge_base and route == CHECK_ROUTE:
+        raise ClientProblem(f"KB={knowledge_base!r} does not apply to ROUTE=/{CHECK_ROUTE}")
+    if route == CHECK_ROUTE and not body:
+        return {"text": message or DEFAULT_MESSAGE}
     if route == "chat" or body:
         return chat_body(body, message)
     if not knowledge_base:
@@ -485,7 +493,22 @@ def describe_results(body: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-_DESCRIBE = {"chat": describe_answer, "rag": describe_rag, "retrieve": describe_results}
+def describe_verdict(body: Mapping[str, Any]) -> str:
+    """A guardrail verdict for a person: the verdict, each policy that acted, a masked text."""
+    lines = [f"verdict: {body.get('verdict')} (guardrail version {body.get('guardrail_version')})"]
+    for policy in body.get("policies") or []:
+        lines.append(f"  {policy.get('action')} by {policy.get('policy')}: {policy.get('name')}")
+    if body.get("output") is not None:
+        lines.append(f"output:  {body['output']}")
+    return "\n".join(lines)
+
+
+_DESCRIBE = {
+    "chat": describe_answer,
+    "rag": describe_rag,
+    "retrieve": describe_results,
+    CHECK_ROUTE: describe_verdict,
+}
 
 
 def call(api: SignedApi, request: dict[str, Any], *, raw: bool = False, route: str = "chat") -> int:
@@ -691,7 +714,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--body", default=None, help="call: the JSON request body")
     parser.add_argument("--message", default=None, help="call: one user message")
     parser.add_argument("--raw", action="store_true", help="call: print the JSON answer")
-    parser.add_argument("--path", default="/chat", help="call: /chat, /rag or /retrieve")
+    parser.add_argument(
+        "--path", default="/chat", help="call: /chat, /rag, /retrieve or /guardrail/check"
+    )
     parser.add_argument("--knowledge-base", default=None, help="call /rag, /retrieve: its name")
     parser.add_argument(
         "--stream", action="store_true", help="call: POST /chat/stream, print text as it comes"

@@ -3,10 +3,13 @@
 from tests.fakes.bedrock_server import FakeBedrock, ModelRules, RecordedRequest, Reply
 from tests.fakes.blackhole import BlackholeEndpoint
 from tests.fakes.eventstream import encode_event, encode_exception
+from tests.fakes.guardrail_verdicts import Finding, GuardrailRule
 
 __all__ = [
     "BlackholeEndpoint",
     "FakeBedrock",
+    "Finding",
+    "GuardrailRule",
     "ModelRules",
     "RecordedRequest",
     "Reply",

@@ -12,7 +12,12 @@ from tests.support.synth import Synthesized
 # Retained log groups and the guardrail, by stack. The model access ids exist only in stages
 # that run the check.
 PINNED_LOGICAL_IDS = {
-    "Api": {"ChatLogs5E9385DA", "ChatStreamLogs8C3A51D2", "ChatApiAccessLogs06A21BFA"},
+    "Api": {
+        "ChatLogs5E9385DA",
+        "ChatStreamLogs8C3A51D2",
+        "ChatApiAccessLogs06A21BFA",
+        "GuardrailCheckLogs3B7E2D90",
+    },
     "Guardrails": {"GuardrailA5094A7B"},
 }
 ACCESS_CHECK_IDS = {"ModelAccessFunctionLogs9DBAE89F", "ModelAccessProviderLogsC11F540D"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from stacks.tools.guardrail_test import ID_OUTPUT, VERSION_OUTPUT
 from tests.support.synth import Synthesized
 from tests.support.templates import only
 
@@ -40,3 +41,19 @@ def test_guardrail_version_is_pinned_and_follows_config_changes(
     for version in versions:
         assert version["DeletionPolicy"] == "Retain"
         assert version["UpdateReplacePolicy"] == "Retain"
+
+
+def test_guardrail_stack_outputs_the_id_and_pinned_version_for_the_probe_harness(
+    stage: Synthesized,
+) -> None:
+    # Given the stage's guardrail stack, When its outputs are read
+    (sid,) = [s for s in stage.templates if s.endswith("Guardrails")]
+    outputs = stage.templates[sid]["Outputs"]
+    guardrail_id = next(iter(stage.resources("AWS::Bedrock::Guardrail", sid)))
+    version_id = next(iter(stage.resources("AWS::Bedrock::GuardrailVersion", sid)))
+    # Then the keys the probe harness reads name the guardrail's id and the pinned version's
+    # number (never DRAFT)
+    assert outputs[ID_OUTPUT]["Value"] == {
+        "Fn::GetAtt": [guardrail_id.split("/")[1], "GuardrailId"]
+    }
+    assert outputs[VERSION_OUTPUT]["Value"] == {"Fn::GetAtt": [version_id.split("/")[1], "Version"]}

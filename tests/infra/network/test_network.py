@@ -180,8 +180,9 @@ def test_given_a_private_stage_then_handler_roles_deny_bedrock_outside_the_endpo
 ) -> None:
     stage = synth(name)
     denies = [st for st in _denies(stage.templates["Api"]) if "bedrock:InvokeModel" in st["Action"]]
-    # Then every handler (chat, stream, and rag/retrieve with knowledge bases) has the Deny
-    assert len(denies) == (4 if stage.config.knowledge_bases else 2)
+    # Then every handler (chat, stream, guardrail check, and rag/retrieve with knowledge bases)
+    # has the Deny
+    assert len(denies) == (5 if stage.config.knowledge_bases else 3)
     for st in denies:
         vpce = [render(v) for v in st["Condition"]["StringNotEqualsIfExists"]["aws:SourceVpce"]]
         assert all("Network" in v for v in vpce) and vpce
