@@ -153,14 +153,18 @@ def full_stage(catalog: Catalog) -> dict[str, Any]:
                 "use_cases": "Internal assistant for engineers",
             },
         },
-        "guardrail": {
-            "content_filters": {"insults": {"input": "MEDIUM", "output": "LOW"}},
-            "pii_entities": [
-                {"type": "EMAIL", "action": "BLOCK"},
-                {"type": "NAME", "action": "ANONYMIZE"},
-            ],
-            "blocked_input_message": "Blocked by the test policy.",
-        },
+        "guardrails": [
+            {
+                "name": "default",
+                "default": True,
+                "content_filters": {"insults": {"input": "MEDIUM", "output": "LOW"}},
+                "pii_entities": [
+                    {"type": "EMAIL", "action": "BLOCK"},
+                    {"type": "NAME", "action": "ANONYMIZE"},
+                ],
+                "blocked_input_message": "Blocked by the test policy.",
+            }
+        ],
         "api": {
             "throttle_rate_limit": 7,
             "throttle_burst_limit": 9,
