@@ -290,6 +290,14 @@ PROFILE_SOURCE_REGIONS: dict[str, frozenset[str]] = {
 _GEOGRAPHY_OF_REGION = {"eu": "eu", "ap": "apac", "ca": "ca", "sa": "sa", "me": "me", "af": "af"}
 
 
+def profile_geography(region: str) -> str | None:
+    """The guardrail-profile geography a Region calls (``us`` for us-east-1), if known."""
+    for geography, regions in PROFILE_SOURCE_REGIONS.items():
+        if region in regions:
+            return geography
+    return _GEOGRAPHY_OF_REGION.get(region.split("-", 1)[0])
+
+
 def _profile_problems(key: str, profile: str | None, region: str) -> list[str]:
     if profile is None:
         return []
@@ -302,10 +310,7 @@ def _profile_problems(key: str, profile: str | None, region: str) -> list[str]:
             f"stage's Region {region} (a guardrail calls a profile from its own Region)"
         ]
     known = PROFILE_SOURCE_REGIONS.get(geography)
-    if known is not None:
-        ok = region in known
-    else:
-        ok = _GEOGRAPHY_OF_REGION.get(region.split("-", 1)[0]) == geography
+    ok = region in known if known is not None else profile_geography(region) == geography
     if not ok:
         return [
             f"{key}.cross_region_profile: {show(profile)} cannot be called from {region}; "
@@ -335,10 +340,11 @@ def regex_problems(key: str, pattern: str) -> list[str]:
 
     Static detection of nested quantifiers misses overlapping alternations (``(a|a)*``) and
     flags harmless ones, so the check runs the pattern: a search against adversarial strings
-    (each character class the pattern names, repeated to ``REGEX_PROBE_LENGTH`` characters and
-    followed by a character that forces a failed match) in a child process that is killed at
-    ``REGEX_BUDGET_SECONDS``. Python's ``re`` is a backtracking engine like most; Bedrock's
-    engine is not documented, so a pattern slow here is treated as slow there.
+    (each letter or digit the pattern names and a few separators, repeated to
+    ``REGEX_PROBE_LENGTH`` characters and followed by characters that force a failed match) in
+    a child interpreter, failing past ``REGEX_BUDGET_SECONDS``. Python's ``re`` is a
+    backtracking engine like most; Bedrock's engine is not documented, so a pattern slow here
+    is treated as slow there.
     """
     try:
         re.compile(pattern)
@@ -361,32 +367,42 @@ def _probes(pattern: str) -> list[str]:
     return [seed * REGEX_PROBE_LENGTH + "\x00!" for seed in sorted(seeds)]
 
 
+# Runs in a fresh interpreter that imports only ``re`` (nothing of the app, so nothing of a
+# synth is re-run): pattern and probes on stdin, exit 3 past the budget.
+_TIMER = """
+import json, re, sys, time
+pattern, probes, budget = json.load(sys.stdin)
+compiled = re.compile(pattern)
+start = time.perf_counter()
+for probe in probes:
+    compiled.search(probe)
+    if time.perf_counter() - start > budget:
+        sys.exit(3)
+"""
+
+
 def _slow(pattern: str) -> bool:
-    import multiprocessing
-
-    ctx = multiprocessing.get_context("spawn")
-    proc = ctx.Process(target=_search_all, args=(pattern, _probes(pattern)), daemon=True)
-    proc.start()
-    # The child times its own searches (exit 1 past the budget), so a slow interpreter start
-    # does not count; the parent kills it at a hard cap well past the budget.
-    proc.join(REGEX_BUDGET_SECONDS + 3.0)
-    if proc.is_alive():
-        proc.kill()
-        proc.join()
-        return True
-    return proc.exitcode != 0
-
-
-def _search_all(pattern: str, probes: list[str]) -> None:
+    import json
+    import subprocess
     import sys
-    import time
 
-    compiled = re.compile(pattern)
-    start = time.perf_counter()
-    for probe in probes:
-        compiled.search(probe)
-        if time.perf_counter() - start > REGEX_BUDGET_SECONDS:
-            sys.exit(1)
+    payload = json.dumps([pattern, _probes(pattern), REGEX_BUDGET_SECONDS])
+    try:
+        # The child times its own searches, so a slow interpreter start does not count; a
+        # search that never returns is cut at the hard cap.
+        done = subprocess.run(
+            [sys.executable, "-I", "-c", _TIMER],
+            input=payload,
+            text=True,
+            capture_output=True,
+            timeout=REGEX_BUDGET_SECONDS + 3.0,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return True
+    if done.returncode not in (0, 3):
+        raise RuntimeError(f"the regex timer failed: {done.stderr.strip()[-500:]}")
+    return done.returncode == 3
 
 
 def _unique(key: str, values: list[str], field: str, scope: str) -> list[str]:
