@@ -76,7 +76,7 @@ class StageGuardrail(Construct):
             topic_policy_config=_topic_policy(config),
             word_policy_config=_word_policy(config),
             contextual_grounding_policy_config=_grounding_policy(config),
-            cross_region_config=_cross_region(config),
+            cross_region_config=_cross_region(self, config),
             # The stack's customer-managed key (``encryption``), else an AWS-owned key.
             kms_key_arn=self.key_arn,
         )
@@ -269,12 +269,18 @@ def _grounding_policy(
 
 
 def _cross_region(
-    config: GuardrailConfig,
+    scope: Construct, config: GuardrailConfig
 ) -> bedrock.CfnGuardrail.GuardrailCrossRegionConfigProperty | None:
-    if config.cross_region_profile is None:
+    profile = config.cross_region_profile
+    if profile is None:
         return None
-    # CloudFormation names it GuardrailProfileArn; the API accepts the profile's id or ARN
-    # (GuardrailCrossRegionGuardrailProfileIdentifier, botocore bedrock, checked 2026-12-01).
-    return bedrock.CfnGuardrail.GuardrailCrossRegionConfigProperty(
-        guardrail_profile_arn=config.cross_region_profile
-    )
+    # CloudFormation takes only the ARN (GuardrailProfileArn, whose schema pattern refuses a
+    # bare id); the API also takes the id (GuardrailCrossRegionGuardrailProfileIdentifier,
+    # botocore bedrock, checked 2026-12-01): an id becomes the ARN in the stack's own Region.
+    if not profile.startswith("arn:"):
+        stack = Stack.of(scope)
+        profile = (
+            f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}:"
+            f"guardrail-profile/{profile}"
+        )
+    return bedrock.CfnGuardrail.GuardrailCrossRegionConfigProperty(guardrail_profile_arn=profile)
