@@ -4,6 +4,7 @@ allowed. Stages are the test-owned basic stage with its guardrails replaced."""
 from __future__ import annotations
 
 import copy
+import re
 import time
 from typing import Any
 
@@ -288,3 +289,35 @@ def test_standard_tier_with_the_regions_profile_loads() -> None:
         )
     )
     assert config.guardrail.content_filters.tier == "STANDARD"
+
+
+# --- the README documents every key -----------------------------------------------------------
+
+
+def test_the_readme_reference_names_every_guardrail_key() -> None:
+    from pathlib import Path
+
+    from stacks.config import guardrails as g
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    blocks = [
+        g.GuardrailConfig,
+        g.ContentFilters,
+        g.FilterStrength,
+        g.PromptAttackFilter,
+        g.DeniedTopics,
+        g.DeniedTopic,
+        g.WordFilters,
+        g.Word,
+        g.PiiEntity,
+        g.RegexFilter,
+        g.ContextualGrounding,
+        g.GroundingFilter,
+    ]
+    missing = [
+        f"{block.__name__}.{field}"
+        for block in blocks
+        for field in block.model_fields
+        if not re.search(rf"[.…`{{ <|]{field}[.`/: \\>]", readme)
+    ]
+    assert not missing, f"README's configuration reference lacks: {missing}"
