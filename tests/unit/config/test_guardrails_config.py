@@ -253,7 +253,7 @@ def test_an_unknown_tier_fails() -> None:
 
 @pytest.mark.parametrize("block", ["content_filters", "denied_topics"])
 def test_standard_tier_needs_a_cross_region_profile(block: str) -> None:
-    text = problems(stage(guardrail(**{block: {"tier": "STANDARD"}})))
+    text = problems(stage({"name": "default", block: {"tier": "STANDARD"}}))
     assert f"{KEY}[0].{block}.tier: 'STANDARD' needs a cross-Region guardrail profile" in text
 
 
@@ -297,10 +297,12 @@ def test_standard_tier_with_the_regions_profile_loads() -> None:
 def test_the_readme_reference_names_every_guardrail_key() -> None:
     from pathlib import Path
 
+    from pydantic import BaseModel
+
     from stacks.config import guardrails as g
 
     readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
-    blocks = [
+    blocks: list[type[BaseModel]] = [
         g.GuardrailConfig,
         g.ContentFilters,
         g.FilterStrength,
