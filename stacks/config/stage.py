@@ -15,7 +15,14 @@ from stacks.catalog import Catalog
 from stacks.config.api import ApiConfig, api_problems
 from stacks.config.base import ConfigError, Strict, describe, show
 from stacks.config.encryption import EncryptionConfig, encryption_problems
-from stacks.config.guardrails import GuardrailConfig, guardrail_problems
+from stacks.config.guardrails import (
+    DEFAULT_GUARDRAILS,
+    MIGRATION,
+    GuardrailConfig,
+    Guardrails,
+    default_guardrail,
+    guardrails_problems,
+)
 from stacks.config.knowledge import KnowledgeBases, knowledge_problems
 from stacks.config.model_access import ModelAccess, model_access_problems
 from stacks.config.models import ModelRef, Tiers, model_problems, region_problems
@@ -81,7 +88,14 @@ class StageConfig(Strict):
     """Per-tier Converse options (latency, service tier), apart from ``tiers``."""
     prompt_caching: PromptCachingConfig = PromptCachingConfig()
     model_access: ModelAccess = ModelAccess()
-    guardrail: GuardrailConfig = GuardrailConfig()
+    guardrails: Guardrails = DEFAULT_GUARDRAILS
+    """Named guardrails (stacks/config/guardrails.py); one is the default every call carries."""
+
+    @property
+    def guardrail(self) -> GuardrailConfig:
+        """The default guardrail (``default: true``, or the only one)."""
+        return default_guardrail(self.guardrails)
+
     knowledge_bases: KnowledgeBases = ()
     api: ApiConfig = ApiConfig()
     runtime: RuntimeConfig = RuntimeConfig()
@@ -199,7 +213,7 @@ def semantic_problems(
     )
     problems += api_problems(prefix, stage.api)
     problems += runtime_problems(prefix, stage.runtime, stage.api.integration_timeout_seconds)
-    problems += guardrail_problems(prefix, stage.guardrail)
+    problems += guardrails_problems(prefix, stage.guardrails, region=stage.region)
     problems += knowledge_problems(
         prefix, stage.knowledge_bases, models=stage.models, catalog=catalog
     )
@@ -223,7 +237,7 @@ def _explain(problem: str, prefix: str) -> str:
 
 
 def _moved_keys(prefix: str, data: Mapping[str, Any]) -> list[str]:
-    found = []
+    found = [f"{prefix}.guardrail: {MIGRATION}"] if "guardrail" in data else []
     for path, advice in MOVED_KEYS.items():
         block, _, key = path.partition(".")
         if isinstance(data.get(block), Mapping) and key in data[block]:

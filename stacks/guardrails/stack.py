@@ -8,7 +8,9 @@ from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from stacks.config import StagePlan
+from stacks.config.guardrails import guardrail_output_suffix
 from stacks.core.keys import stack_key
+from stacks.core.references import GuardrailHandle
 from stacks.guardrails.guardrail import StageGuardrail
 
 GUARDRAIL_ID_OUTPUT = "GuardrailId"
@@ -22,15 +24,33 @@ class GuardrailStack(Stack):
         self, scope: Construct, construct_id: str, *, plan: StagePlan, **kwargs: Any
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.guardrail = StageGuardrail(
-            self,
-            "Guardrail",
-            kit=plan.kit_name,
-            stage=plan.name,
-            config=plan.config.guardrail,
-            key=stack_key(self, plan),
-        )
-        # Read by `make guardrail-test` (stacks/tools/guardrail_test.py): the default guardrail
-        # and the version the runtime pins.
+        key = stack_key(self, plan)
+        default = plan.config.guardrail
+        self.by_name: dict[str, StageGuardrail] = {}
+        for config in plan.config.guardrails:
+            is_default = config is default
+            self.by_name[config.name] = StageGuardrail(
+                self,
+                # The default keeps the single guardrail's construct id (and logical ids).
+                "Guardrail" if is_default else f"Guardrail-{config.name}",
+                kit=plan.kit_name,
+                stage=plan.name,
+                config=config,
+                key=key,
+                default=is_default,
+            )
+        self.guardrail = self.by_name[default.name]
+        """The default guardrail: the one every call of the stage carries in this round."""
+        # Read by `make guardrail-test` (stacks/tools/guardrail_test.py): each guardrail's id
+        # and pinned version by name, and the default's under the plain keys.
+        for name, guardrail in self.by_name.items():
+            suffix = guardrail_output_suffix(name)
+            CfnOutput(self, GUARDRAIL_ID_OUTPUT + suffix, value=guardrail.guardrail_id)
+            CfnOutput(self, GUARDRAIL_VERSION_OUTPUT + suffix, value=guardrail.version_number)
         CfnOutput(self, GUARDRAIL_ID_OUTPUT, value=self.guardrail.guardrail_id)
         CfnOutput(self, GUARDRAIL_VERSION_OUTPUT, value=self.guardrail.version_number)
+
+    @property
+    def handles(self) -> dict[str, GuardrailHandle]:
+        """Every guardrail's handle by config name (per-request selection comes later)."""
+        return {name: g.handle for name, g in self.by_name.items()}

@@ -35,7 +35,6 @@ letter or digit removed, first letter upper-cased); the stage's default uses the
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -48,6 +47,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from stacks.config.guardrails import guardrail_output_suffix as output_suffix
 from stacks.tools.client import ROOT, ClientProblem, stack_outputs, stage_plan
 from stacks.tools.preflight import PreflightError, credential_source
 
@@ -333,12 +333,6 @@ def _rate(value: float | None, part: int, whole: int) -> str:
 
 
 # --- The stage's guardrails ---------------------------------------------------------------------
-
-
-def output_suffix(name: str) -> str:
-    """The output-key suffix of a named guardrail (``pii-strict`` -> ``Piistrict``)."""
-    cleaned = re.sub(r"[^A-Za-z0-9]", "", name)
-    return cleaned[:1].upper() + cleaned[1:]
 
 
 def guardrail_stack_name(kit: str, stage: str) -> str:

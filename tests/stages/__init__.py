@@ -153,14 +153,18 @@ def full_stage(catalog: Catalog) -> dict[str, Any]:
                 "use_cases": "Internal assistant for engineers",
             },
         },
-        "guardrail": {
-            "content_filters": {"insults": {"input": "MEDIUM", "output": "LOW"}},
-            "pii_entities": [
-                {"type": "EMAIL", "action": "BLOCK"},
-                {"type": "NAME", "action": "ANONYMIZE"},
-            ],
-            "blocked_input_message": "Blocked by the test policy.",
-        },
+        "guardrails": [
+            {
+                "name": "default",
+                "default": True,
+                "content_filters": {"insults": {"input": "MEDIUM", "output": "LOW"}},
+                "pii_entities": [
+                    {"type": "EMAIL", "action": "BLOCK"},
+                    {"type": "NAME", "action": "ANONYMIZE"},
+                ],
+                "blocked_input_message": "Blocked by the test policy.",
+            }
+        ],
         "api": {
             "throttle_rate_limit": 7,
             "throttle_burst_limit": 9,
@@ -379,12 +383,75 @@ def _place(
     stages.append({"region": region, "models": [_ref(spec, prefix)], "chat": int(chat)})
 
 
+def guardrails_stage(catalog: Catalog) -> dict[str, Any]:
+    """The basic stage with two named guardrails: the default enables every policy type
+    (image filters, the standard tiers through the Region's cross-Region guardrail profile,
+    denied topics, words and profanity, PII and regexes, grounding); a second one is small."""
+    from stacks.config.guardrails import profile_geography
+
+    config = basic_stage(catalog)
+    geography = profile_geography(config["region"])
+    both = ["TEXT", "IMAGE"]
+    return {
+        **config,
+        "guardrails": [
+            {
+                "name": "strict",
+                "default": True,
+                "cross_region_profile": f"{geography}.guardrail.v1:0",
+                "content_filters": {
+                    "tier": "STANDARD",
+                    "hate": {"input_modalities": both, "output_modalities": both},
+                    "violence": {"input": "MEDIUM", "output_action": "NONE"},
+                    "misconduct": {"output_enabled": False},
+                    "prompt_attack": {"input": "HIGH", "input_modalities": both},
+                },
+                "denied_topics": {
+                    "tier": "STANDARD",
+                    "topics": [
+                        {
+                            "name": "Investment advice",
+                            "definition": "Recommendations to buy or sell specific securities.",
+                            "examples": ["Which stock should I buy today?"],
+                            "output_action": "NONE",
+                        }
+                    ],
+                },
+                "word_filters": {
+                    "words": [{"text": "project-x"}, {"text": "codename", "input_enabled": False}],
+                    "profanity": True,
+                },
+                "pii_entities": [
+                    {"type": "EMAIL", "action": "ANONYMIZE"},
+                    {"type": "PHONE", "action": "BLOCK", "input_action": "NONE"},
+                ],
+                "regexes": [
+                    {
+                        "name": "my-number",
+                        "pattern": r"\b\d{4}[- ]?\d{4}[- ]?\d{4}\b",
+                        "description": "Japanese individual number (12 digits)",
+                        "action": "BLOCK",
+                    }
+                ],
+                "contextual_grounding": {
+                    "grounding": {"threshold": 0.75},
+                    "relevance": {"threshold": 0.5, "action": "NONE"},
+                },
+                "blocked_input_message": "Blocked by the strict test policy.",
+                "blocked_output_message": "Answer withheld by the strict test policy.",
+            },
+            {"name": "lenient", "pii_entities": []},
+        ],
+    }
+
+
 def test_stages(catalog: Catalog | None = None) -> dict[str, dict[str, Any]]:
     """Every stage config the tests synthesize, by name."""
     catalog = catalog or load_catalog()
     return {
         "basic": basic_stage(catalog),
         "full": full_stage(catalog),
+        "guardrails": guardrails_stage(catalog),
         "knowledge": knowledge_stage(catalog),
         "existing": existing_network_stage(catalog),
         "nat": nat_network_stage(catalog),

@@ -100,6 +100,15 @@ def knowledge_ids(config: Any) -> set[str]:
 NOT_DATA = {"AWS::Bedrock::GuardrailVersion", "AWS::IAM::Role", "AWS::ApiGateway::Account"}
 
 
+def guardrail_ids(config: Any) -> set[str]:
+    """The named (non-default) guardrails: ``<Name>Guardrail`` from each config name; the
+    default keeps the single guardrail's id (PINNED_LOGICAL_IDS)."""
+    from stacks.guardrails.guardrail import pinned_key
+
+    default = config.guardrail
+    return {f"{pinned_key(g.name)}Guardrail" for g in config.guardrails if g is not default}
+
+
 def key_ids(stage: Synthesized) -> dict[str, str]:
     """Each stack's customer-managed key (``<StackId>Key``), in a stage that has them."""
     if not stage.plan.customer_managed_keys:
@@ -128,6 +137,8 @@ def test_stateful_logical_ids_are_stable(any_stage: Synthesized) -> None:
         assert key_id in any_stage.templates[stack]["Resources"], (stack, key_id)
     for stack, ids in PINNED_LOGICAL_IDS.items():
         assert ids <= set(any_stage.templates[stack]["Resources"]), (stack, ids)
+    named = guardrail_ids(any_stage.config)
+    assert named <= set(any_stage.templates["Guardrails"]["Resources"]), named
     assert waf_log_ids(any_stage.config) <= set(any_stage.templates["Api"]["Resources"])
     if any_stage.config.model_access.enabled:
         assert set(any_stage.templates["Platform"]["Resources"]) >= ACCESS_CHECK_IDS
@@ -153,6 +164,7 @@ def test_every_retained_resource_is_pinned_or_versioned(any_stage: Synthesized) 
         key_ids(any_stage).values(),
         waf_log_ids(any_stage.config),
         network_ids(any_stage.config),
+        guardrail_ids(any_stage.config),
     )
     for stack, template in any_stage.templates.items():
         for lid, res in template["Resources"].items():

@@ -25,7 +25,9 @@ Change = Callable[[dict[str, Any]], None]
 
 
 def _change_guardrail(stage: dict[str, Any]) -> None:
-    stage["guardrail"] = {"pii_entities": [{"type": "EMAIL", "action": "BLOCK"}]}
+    stage["guardrails"] = [
+        {"name": "default", "default": True, "pii_entities": [{"type": "EMAIL", "action": "BLOCK"}]}
+    ]
 
 
 def _remove_model(stage: dict[str, Any]) -> None:
