@@ -47,7 +47,6 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from stacks.config.guardrails import guardrail_output_suffix as output_suffix
 from stacks.tools.client import ROOT, ClientProblem, stack_outputs, stage_plan
 from stacks.tools.preflight import PreflightError, credential_source
 
@@ -344,7 +343,10 @@ def guardrail_stack_name(kit: str, stage: str) -> str:
 
 def resolve(outputs: Mapping[str, str], name: str, *, stack: str) -> tuple[str, str]:
     """The (id, version) of guardrail ``name`` among the Guardrails stack's ``outputs``."""
-    suffix = "" if name == DEFAULT_GUARDRAIL else output_suffix(name)
+    # After stacks.tools.client, which puts the runtime's contracts on the path.
+    from stacks.config.guardrails import guardrail_output_suffix
+
+    suffix = "" if name == DEFAULT_GUARDRAIL else guardrail_output_suffix(name)
     id_key, version_key = ID_OUTPUT + suffix, VERSION_OUTPUT + suffix
     if id_key in outputs and version_key in outputs:
         return outputs[id_key], outputs[version_key]
