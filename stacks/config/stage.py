@@ -15,6 +15,11 @@ from stacks.catalog import Catalog
 from stacks.config.api import ApiConfig, api_problems
 from stacks.config.base import ConfigError, Strict, describe, show
 from stacks.config.encryption import EncryptionConfig, encryption_problems
+from stacks.config.enforcement import (
+    GuardrailEnforcement,
+    enforcement_conflicts,
+    enforcement_problems,
+)
 from stacks.config.guardrails import (
     DEFAULT_GUARDRAILS,
     MIGRATION,
@@ -96,6 +101,9 @@ class StageConfig(Strict):
         """The default guardrail (``default: true``, or the only one)."""
         return default_guardrail(self.guardrails)
 
+    guardrail_enforcement: GuardrailEnforcement | None = None
+    """Account-level enforcement of one of ``guardrails`` (stacks/config/enforcement.py):
+    account-and-Region wide, on at most one stage per account and Region."""
     knowledge_bases: KnowledgeBases = ()
     api: ApiConfig = ApiConfig()
     runtime: RuntimeConfig = RuntimeConfig()
@@ -175,6 +183,7 @@ def load_stage_config(
     problems = semantic_problems(
         prefix, stage, catalog, today=today or date.today(), warnings=warnings
     )
+    problems += enforcement_conflicts(name, stages)
     if problems:
         raise ConfigError(problems)
     return stage
@@ -214,6 +223,9 @@ def semantic_problems(
     problems += api_problems(prefix, stage.api)
     problems += runtime_problems(prefix, stage.runtime, stage.api.integration_timeout_seconds)
     problems += guardrails_problems(prefix, stage.guardrails, region=stage.region)
+    problems += enforcement_problems(
+        prefix, stage.guardrail_enforcement, [g.name for g in stage.guardrails]
+    )
     problems += knowledge_problems(
         prefix, stage.knowledge_bases, models=stage.models, catalog=catalog
     )

@@ -445,6 +445,24 @@ def guardrails_stage(catalog: Catalog) -> dict[str, Any]:
     }
 
 
+def enforcement_stage(catalog: Catalog) -> dict[str, Any]:
+    """The basic stage with two small guardrails, the second enforced account-wide with every
+    option the service offers (selective guarding, model lists)."""
+    return {
+        **basic_stage(catalog),
+        "guardrails": [
+            {"name": "app", "default": True},
+            {"name": "account", "pii_entities": [], "word_filters": {"profanity": True}},
+        ],
+        "guardrail_enforcement": {
+            "guardrail": "account",
+            "system_prompts": "COMPREHENSIVE",
+            "messages": "SELECTIVE",
+            "exclude_models": ["amazon.titan-embed-text-v2:0"],
+        },
+    }
+
+
 def test_stages(catalog: Catalog | None = None) -> dict[str, dict[str, Any]]:
     """Every stage config the tests synthesize, by name."""
     catalog = catalog or load_catalog()
@@ -452,6 +470,7 @@ def test_stages(catalog: Catalog | None = None) -> dict[str, dict[str, Any]]:
         "basic": basic_stage(catalog),
         "full": full_stage(catalog),
         "guardrails": guardrails_stage(catalog),
+        "enforcement": enforcement_stage(catalog),
         "knowledge": knowledge_stage(catalog),
         "existing": existing_network_stage(catalog),
         "nat": nat_network_stage(catalog),

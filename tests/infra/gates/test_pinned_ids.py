@@ -109,6 +109,14 @@ def guardrail_ids(config: Any) -> set[str]:
     return {f"{pinned_key(g.name)}Guardrail" for g in config.guardrails if g is not default}
 
 
+def enforcement_ids(config: Any) -> set[str]:
+    """The account-level enforcement (not retained, but pinned: it is one per account and
+    Region, so a replacement would create the new one, then delete it with the old id)."""
+    from stacks.guardrails.stack import ENFORCEMENT_ID
+
+    return {ENFORCEMENT_ID} if config.guardrail_enforcement is not None else set()
+
+
 def key_ids(stage: Synthesized) -> dict[str, str]:
     """Each stack's customer-managed key (``<StackId>Key``), in a stage that has them."""
     if not stage.plan.customer_managed_keys:
@@ -137,7 +145,7 @@ def test_stateful_logical_ids_are_stable(any_stage: Synthesized) -> None:
         assert key_id in any_stage.templates[stack]["Resources"], (stack, key_id)
     for stack, ids in PINNED_LOGICAL_IDS.items():
         assert ids <= set(any_stage.templates[stack]["Resources"]), (stack, ids)
-    named = guardrail_ids(any_stage.config)
+    named = guardrail_ids(any_stage.config) | enforcement_ids(any_stage.config)
     assert named <= set(any_stage.templates["Guardrails"]["Resources"]), named
     assert waf_log_ids(any_stage.config) <= set(any_stage.templates["Api"]["Resources"])
     if any_stage.config.model_access.enabled:
