@@ -10,7 +10,8 @@ from constructs import Construct
 from stacks.config import StagePlan
 from stacks.config.guardrails import guardrail_output_suffix
 from stacks.core.keys import stack_key
-from stacks.core.references import GuardrailHandle
+from stacks.core.naming import digest
+from stacks.core.references import GuardrailHandle, GuardrailHandles
 from stacks.guardrails.guardrail import StageGuardrail
 
 GUARDRAIL_ID_OUTPUT = "GuardrailId"
@@ -39,6 +40,7 @@ class GuardrailStack(Stack):
                 key=key,
                 default=is_default,
             )
+        self.default_name = default.name
         self.guardrail = self.by_name[default.name]
         """The default guardrail: the one every call of the stage carries in this round."""
         # Read by `make guardrail-test` (stacks/tools/guardrail_test.py): each guardrail's id
@@ -52,5 +54,16 @@ class GuardrailStack(Stack):
 
     @property
     def handles(self) -> dict[str, GuardrailHandle]:
-        """Every guardrail's handle by config name (per-request selection comes later)."""
+        """Every guardrail's handle by config name."""
         return {name: g.handle for name, g in self.by_name.items()}
+
+    @property
+    def handle_set(self) -> GuardrailHandles:
+        """Every guardrail, the default marked, with one revision over all of them: what the
+        API selects from per request and what its IAM allows invoking with."""
+        handles = self.handles
+        return GuardrailHandles(
+            default=self.default_name,
+            by_name=handles,
+            revision=digest(*(f"{n}={h.revision}" for n, h in sorted(handles.items()))),
+        )
