@@ -76,8 +76,10 @@ def bedrock_invoke_statements(
         The stage's guardrails; ``bedrock:ApplyGuardrail`` is granted on them.
     guardrail_version_arns:
         Each guardrail's ``<guardrail arn>:<version>``; every invoke must name one of these
-        pinned versions (``StringEquals`` with a list: any one matches, and a request without
-        a guardrail has no ``bedrock:GuardrailIdentifier``, so it does not match).
+        pinned versions. ``StringEquals`` with several values matches any one of them (logical
+        OR), and a request without a guardrail lacks the key, so the condition is false
+        (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_multi-value-conditions.html
+        and .../reference_policies_elements_condition_operators.html, checked 2026-12-01).
     streaming:
         Also allow ``InvokeModelWithResponseStream`` (ConverseStream).
     revision:
