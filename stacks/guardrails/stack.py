@@ -42,7 +42,7 @@ class GuardrailStack(Stack):
             )
         self.default_name = default.name
         self.guardrail = self.by_name[default.name]
-        """The default guardrail: the one every call of the stage carries in this round."""
+        """The default guardrail: the one a call carries when its request names none."""
         # Read by `make guardrail-test` (stacks/tools/guardrail_test.py): each guardrail's id
         # and pinned version by name, and the default's under the plain keys.
         for name, guardrail in self.by_name.items():
