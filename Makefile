@@ -121,6 +121,8 @@ pipeline-bootstrap: install
 # make call STAGE=dev [MESSAGE="Hello"] [BODY='{"tier": "fast", "messages": [...]}'] [PROFILE=p]
 # make call STAGE=dev ROUTE=/rag KB=docs MESSAGE="question"   (ROUTE=/retrieve: chunks only)
 # make call STAGE=dev ROUTE=/guardrail/check MESSAGE="text"   the guardrail's verdict, no model
+# make call STAGE=dev GUARDRAIL=<name> MESSAGE="..."   through that stage guardrail (default: the
+#                                                     stage's default; not with ROUTE=/retrieve)
 # make call STAGE=dev STREAM=1 MESSAGE="Tell me a story"   POST /chat/stream: the text prints as
 #   it streams, then one line (model, attempts, fallbacks, tokens, cost); exit 1 on an error
 #   status or a final `event: error` (STREAM=1 applies to /chat only)
@@ -140,7 +142,7 @@ CLIENT = $(CURDIR)/.venv/bin/python -m stacks.tools.client --stage=$(STAGE) \
 
 call: install
 	@$(CLIENT) call --body="$${BODY:-}" --message="$${MESSAGE:-}" --path="$${ROUTE:-/chat}" \
-		--knowledge-base="$${KB:-}" $(if $(filter-out 0,$(STREAM)),--stream)
+		--knowledge-base="$${KB:-}" --guardrail="$${GUARDRAIL:-}" $(if $(filter-out 0,$(STREAM)),--stream)
 
 smoke: install
 	@$(CLIENT) smoke

@@ -58,7 +58,7 @@ class KitStage(Stage):
                 "Network",
                 plan=plan,
                 profiles=self.platform.profiles.handles,
-                guardrail=self.guardrails.guardrail.handle,
+                guardrails=self.guardrails.handle_set,
                 description=f"{what}: VPC, endpoints and flow logs",
             )
         network = self.network.handles if self.network is not None else None
@@ -90,7 +90,7 @@ class KitStage(Stage):
             plan=plan,
             code=runtime_code(),
             profiles=self.platform.profiles.handles,
-            guardrail=self.guardrails.guardrail.handle,
+            guardrails=self.guardrails.handle_set,
             knowledge=self.knowledge.handles if self.knowledge is not None else None,
             network=network,
             description=f"{what}: API",

@@ -22,6 +22,7 @@ from kit_runtime.contracts.chat_api import (
     TextBlock,
     Usage,
 )
+from kit_runtime.guardrail_select import ChosenGuardrail, choose_guardrail
 from kit_runtime.guardrail_verdict import verdict
 from kit_runtime.metering import request_cost
 from kit_runtime.routing import Route, Routed, invoke_routed, select_route
@@ -130,6 +131,14 @@ def guardrail_config(guardrail: GuardrailRef) -> dict[str, str]:
         "guardrailVersion": guardrail.version,
         "trace": GUARDRAIL_TRACE,
     }
+
+
+def named_guardrail(response: ChatResponse, name: str | None) -> ChatResponse:
+    """``response`` with its ``guardrail`` verdict naming the guardrail the call went through."""
+    if name is None:
+        return response
+    named = response.guardrail.model_copy(update={"name": name})
+    return response.model_copy(update={"guardrail": named})
 
 
 class ChatService:
@@ -270,7 +279,12 @@ class ChatService:
         return requested
 
     def converse_arguments(
-        self, request: ChatRequest, model_id: str, tier: str | None = None
+        self,
+        request: ChatRequest,
+        model_id: str,
+        tier: str | None = None,
+        *,
+        guardrail: GuardrailRef | None = None,
     ) -> dict[str, Any]:
         """The Converse call: the application profile, the guardrail, maxTokens always set,
         and the per-model options (:mod:`kit_runtime.options`) where the model supports them."""
@@ -283,7 +297,9 @@ class ChatService:
             inference["stopSequences"] = list(request.stop_sequences)
         messages = [{"role": m.role, "content": converse_blocks(m)} for m in request.messages]
         system = [{"text": request.system}] if request.system else None
-        arguments = self.call_arguments(model_id, messages, inference=inference, system=system)
+        arguments = self.call_arguments(
+            model_id, messages, inference=inference, system=system, guardrail=guardrail
+        )
         return self.with_options(
             arguments, model_id, tier, latency=request.latency, service_tier=request.service_tier
         )
@@ -316,9 +332,11 @@ class ChatService:
         *,
         inference: dict[str, Any],
         system: list[dict[str, Any]] | None = None,
+        guardrail: GuardrailRef | None = None,
     ) -> dict[str, Any]:
-        """A Converse call through the model's application profile and the stage's guardrail."""
-        guardrail = self.settings.guardrail
+        """A Converse call through the model's application profile and ``guardrail`` (the
+        request's choice, :meth:`choose_guardrail`; ``None``: the stage's default)."""
+        guardrail = guardrail or self.settings.guardrail
         kwargs: dict[str, Any] = {
             "modelId": self.settings.models[model_id].invoke_arn,
             "messages": messages,
@@ -338,13 +356,22 @@ class ChatService:
     def chat(self, request: ChatRequest, *, deadline: Deadline | None = None) -> ChatResponse:
         """Answer one chat request (Converse, non-streaming) within ``deadline``."""
         self.check_limits(request)
+        chosen = self.choose_guardrail(request.guardrail)
         route = self.route_request(request)
         self.check_content(request, route.model)
-        return self.converse_routed(
+        response = self.converse_routed(
             route,
-            lambda model_id: self.converse_arguments(request, model_id, route.tier),
+            lambda model_id: self.converse_arguments(
+                request, model_id, route.tier, guardrail=chosen.ref
+            ),
             deadline=deadline,
         )
+        return named_guardrail(response, chosen.name)
+
+    def choose_guardrail(self, name: str | None) -> ChosenGuardrail:
+        """The stage guardrail named ``name`` (``None``: the default); raises
+        :class:`errors.UnknownGuardrail` (400, with the allowed names) for any other name."""
+        return choose_guardrail(self.settings, name, stage=self.settings.stage)
 
     def converse(
         self,
@@ -418,11 +445,12 @@ class ChatService:
         caller has already shown them).
         """
         self.check_limits(request)
+        chosen = self.choose_guardrail(request.guardrail)
         route = self.route_request(request)
         self.check_content(request, route.model)
 
         def arguments_for(model_id: str) -> dict[str, Any]:
-            return self.converse_arguments(request, model_id, route.tier)
+            return self.converse_arguments(request, model_id, route.tier, guardrail=chosen.ref)
 
         # Opening the stream up to its first delta is one attempt: before it, retries and the
         # chain's fallbacks apply as for Converse; after it, nothing is retried.
@@ -448,17 +476,20 @@ class ChatService:
                     usage = event["metadata"].get("usage", {})
                     latency = event["metadata"].get("metrics", {}).get("latencyMs")
                     trace = event["metadata"].get("trace")
-        yield self._response(
-            model_id,
-            tier,
-            text="".join(parts),
-            stop_reason=stop_reason,
-            usage=usage,
-            latency_ms=latency,
-            trace=trace,
-            arguments=arguments_for(model_id),
-            attempts=routed.attempts,
-            fallbacks=routed.fallbacks,
+        yield named_guardrail(
+            self._response(
+                model_id,
+                tier,
+                text="".join(parts),
+                stop_reason=stop_reason,
+                usage=usage,
+                latency_ms=latency,
+                trace=trace,
+                arguments=arguments_for(model_id),
+                attempts=routed.attempts,
+                fallbacks=routed.fallbacks,
+            ),
+            chosen.name,
         )
 
     def _response(

@@ -68,6 +68,12 @@ class UnknownKnowledgeBase(KitError):
     status, code = 400, "unknown_knowledge_base"
 
 
+class UnknownGuardrail(KitError):
+    """The request names a guardrail the stage does not have (the allowed names follow)."""
+
+    status, code = 400, "unknown_guardrail"
+
+
 class NoCallerIdentity(KitError):
     """A tenant-isolated knowledge base needs the caller's IAM identity, and there is none."""
 

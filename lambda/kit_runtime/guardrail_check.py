@@ -20,6 +20,7 @@ from kit_runtime.contracts.guardrail_check import (
     GuardrailCheckResponse,
     GuardrailCheckSettings,
 )
+from kit_runtime.guardrail_select import choose_guardrail
 
 _ACTIONS: dict[str, Literal["blocked", "anonymized"]] = {
     "BLOCKED": "blocked",
@@ -83,7 +84,8 @@ class GuardrailCheckService:
             raise errors.LimitExceeded(
                 f"text has {len(request.text)} characters; this stage allows at most {limit}"
             )
-        guardrail = self.settings.guardrail
+        chosen = choose_guardrail(self.settings, request.guardrail, stage=self.settings.stage)
+        guardrail = chosen.ref
         answer = invoke(
             self.client.apply_guardrail,
             {
@@ -110,5 +112,6 @@ class GuardrailCheckService:
             policies=policies,
             output=output,
             guardrail_version=guardrail.version,
+            guardrail=chosen.name,
             request_id=request_id,
         )

@@ -22,7 +22,7 @@ from typing import Any
 from kit_runtime import errors
 from kit_runtime.bedrock import READ_ONLY_CALL, invoke
 from kit_runtime.budget import Deadline
-from kit_runtime.chat import ChatService
+from kit_runtime.chat import ChatService, named_guardrail
 from kit_runtime.contracts.catalog import RuntimeCatalog
 from kit_runtime.contracts.chat_api import ChatResponse, Cost, Usage
 from kit_runtime.contracts.knowledge import (
@@ -329,6 +329,9 @@ class RagService:
         """
         deadline = deadline or self.knowledge.deadline()
         self.knowledge.base(request.knowledge_base)
+        chosen = self.chat.choose_guardrail(request.guardrail)
+        # The default follows the stage's switch (grounding_check); a named one, its own policy.
+        grounding = self.settings.grounding_check if chosen.default else chosen.ref.grounding
         route = self.chat.usable_route(
             select_route(self.chat.settings, request.model, request.tier),
             {"text"},
@@ -346,7 +349,7 @@ class RagService:
         )
         if not passages:
             return RagOutcome(self._unanswered(request, route.model, route.tier), None, passages)
-        messages = [{"role": "user", "content": self.prompt(request.question, passages)}]
+        messages = [{"role": "user", "content": self.prompt(request.question, passages, grounding)}]
 
         def arguments_for(model_id: str) -> dict[str, Any]:
             return self.chat.call_arguments(
@@ -354,9 +357,12 @@ class RagService:
                 messages,
                 inference={"maxTokens": self.chat.max_tokens_for(request.max_tokens, model_id)},
                 system=[{"text": SYSTEM_PROMPT}],
+                guardrail=chosen.ref,
             )
 
-        generation = self.chat.converse_routed(route, arguments_for, deadline=deadline)
+        generation = named_guardrail(
+            self.chat.converse_routed(route, arguments_for, deadline=deadline), chosen.name
+        )
         citations = [] if generation.guardrail_intervened else self.citations(passages)
         response = RagResponse(
             answer=generation.text,
@@ -366,15 +372,18 @@ class RagService:
         )
         return RagOutcome(response, generation, passages)
 
-    def prompt(self, question: str, passages: list[Passage]) -> list[dict[str, Any]]:
+    def prompt(
+        self, question: str, passages: list[Passage], grounding: bool | None = None
+    ) -> list[dict[str, Any]]:
         """The user turn: the numbered passages, then the question.
 
         With ``grounding_check`` both go as ``guardContent`` (qualifiers ``grounding_source``,
         and ``query`` plus ``guard_content`` for the question) for the guardrail's contextual
-        grounding check; the guardrail then evaluates only those blocks.
+        grounding check; the guardrail then evaluates only those blocks. ``grounding`` (the
+        chosen guardrail's policy) overrides ``grounding_check`` when given.
         """
         sources = "\n\n".join(f"[{i}] {p.text}" for i, p in enumerate(passages, start=1))
-        if not self.settings.grounding_check:
+        if not (self.settings.grounding_check if grounding is None else grounding):
             return [{"text": f"Passages:\n\n{sources}"}, {"text": f"Question: {question}"}]
         return [
             {"text": "Passages and question:"},

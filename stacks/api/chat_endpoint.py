@@ -12,7 +12,7 @@ from stacks.api.endpoint import ApiEndpoint
 from stacks.api.rest_api import KitRestApi
 from stacks.config import StagePlan
 from stacks.core.bedrock_iam import bedrock_invoke_statements
-from stacks.core.references import GuardrailHandle, NetworkHandles, ProfileHandles
+from stacks.core.references import GuardrailHandles, NetworkHandles, ProfileHandles
 
 __all__ = ["ChatEndpoint", "chat_model_statements", "chat_settings"]
 
@@ -22,16 +22,17 @@ LOG_GROUP_LOGICAL_ID = "ChatLogs5E9385DA"
 
 
 def chat_model_statements(
-    plan: StagePlan, *, profiles: ProfileHandles, guardrail: GuardrailHandle, revision: str
+    plan: StagePlan, *, profiles: ProfileHandles, guardrails: GuardrailHandles, revision: str
 ) -> list[iam.PolicyStatement]:
-    """Converse with the stage's chat models through its guardrail (also the RAG function's)."""
+    """Converse with the stage's chat models through one of its guardrails (also the RAG
+    function's)."""
     return bedrock_invoke_statements(
         models=plan.chat_models,
         region=plan.region,
         application_profile_arns=list(profiles.arns.values()),
-        guardrail_arn=guardrail.arn,
-        guardrail_version_arn=guardrail.version_arn,
-        guardrail_key_arn=guardrail.key_arn,
+        guardrail_arns=guardrails.arns,
+        guardrail_version_arns=guardrails.version_arns,
+        guardrail_key_arns=guardrails.key_arns,
         # No route streams yet (POST /chat and POST /rag answer whole): the streaming endpoint
         # grants InvokeModelWithResponseStream when it lands.
         streaming=False,
@@ -51,14 +52,14 @@ class ChatEndpoint(ApiEndpoint):
         code: lambda_.Code,
         api: KitRestApi,
         profiles: ProfileHandles,
-        guardrail: GuardrailHandle,
+        guardrails: GuardrailHandles,
         network: NetworkHandles | None = None,
     ) -> None:
         super().__init__(
             scope,
             construct_id,
             api=api,
-            upstream=(profiles.revision, guardrail.revision),
+            upstream=(profiles.revision, guardrails.revision),
             network=network,
         )
         self.handler = self._build_function(
@@ -66,12 +67,12 @@ class ChatEndpoint(ApiEndpoint):
             code,
             handler=HANDLER,
             service="chat",
-            settings=chat_settings(plan, profiles=profiles, guardrail=guardrail),
+            settings=chat_settings(plan, profiles=profiles, guardrails=guardrails),
             log_logical_id=LOG_GROUP_LOGICAL_ID,
         )
         self._grant(
             chat_model_statements(
-                plan, profiles=profiles, guardrail=guardrail, revision=self.revision
+                plan, profiles=profiles, guardrails=guardrails, revision=self.revision
             )
         )
         self._add_route("/chat", "POST", request=ChatRequest)

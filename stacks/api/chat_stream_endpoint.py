@@ -23,7 +23,7 @@ from stacks.api.web_adapter import web_adapter_layers
 from stacks.config import StagePlan
 from stacks.core.bedrock_iam import bedrock_invoke_statements
 from stacks.core.lambda_asset import ARCHITECTURE
-from stacks.core.references import GuardrailHandle, NetworkHandles, ProfileHandles
+from stacks.core.references import GuardrailHandles, NetworkHandles, ProfileHandles
 
 STARTUP_SCRIPT = "run.sh"
 ADAPTER_PORT = "8080"
@@ -62,14 +62,14 @@ class ChatStreamEndpoint(ApiEndpoint):
         code: lambda_.Code,
         api: KitRestApi,
         profiles: ProfileHandles,
-        guardrail: GuardrailHandle,
+        guardrails: GuardrailHandles,
         network: NetworkHandles | None = None,
     ) -> None:
         super().__init__(
             scope,
             construct_id,
             api=api,
-            upstream=(profiles.revision, guardrail.revision),
+            upstream=(profiles.revision, guardrails.revision),
             network=network,
         )
         layer_arn = web_adapter_layers().arn(plan.region, ARCHITECTURE.name)
@@ -79,7 +79,7 @@ class ChatStreamEndpoint(ApiEndpoint):
             code=code,
             handler=STARTUP_SCRIPT,
             service="chat-stream",
-            settings=chat_settings(plan, profiles=profiles, guardrail=guardrail),
+            settings=chat_settings(plan, profiles=profiles, guardrails=guardrails),
             upstream=self.revision,
             log_logical_id=LOG_GROUP_LOGICAL_ID,
             timeout_seconds=STREAM_FUNCTION_TIMEOUT_SECONDS,
@@ -92,9 +92,9 @@ class ChatStreamEndpoint(ApiEndpoint):
                 models=plan.chat_models,
                 region=plan.region,
                 application_profile_arns=list(profiles.arns.values()),
-                guardrail_arn=guardrail.arn,
-                guardrail_version_arn=guardrail.version_arn,
-                guardrail_key_arn=guardrail.key_arn,
+                guardrail_arns=guardrails.arns,
+                guardrail_version_arns=guardrails.version_arns,
+                guardrail_key_arns=guardrails.key_arns,
                 streaming=True,
                 revision=self.revision,
             )

@@ -11,7 +11,12 @@ from stacks.api.endpoint import ApiEndpoint
 from stacks.api.rest_api import KitRestApi
 from stacks.api.retrieve_endpoint import retrieve_settings, retrieve_statement
 from stacks.config import StagePlan
-from stacks.core.references import GuardrailHandle, KnowledgeHandles, NetworkHandles, ProfileHandles
+from stacks.core.references import (
+    GuardrailHandles,
+    KnowledgeHandles,
+    NetworkHandles,
+    ProfileHandles,
+)
 
 HANDLER = "handlers.rag.handler"
 # Pinned: the RAG log group keeps the id it was first deployed with.
@@ -22,7 +27,7 @@ def rag_settings(
     plan: StagePlan,
     *,
     profiles: ProfileHandles,
-    guardrail: GuardrailHandle,
+    guardrails: GuardrailHandles,
     knowledge: KnowledgeHandles,
     grounding_check: bool | None = None,
 ) -> RagSettings:
@@ -30,12 +35,13 @@ def rag_settings(
 
     ``grounding_check`` sends passages and question as ``guardContent`` (qualifiers
     ``grounding_source`` and ``query``) for the guardrail's contextual grounding policy;
-    default: on exactly when the stage's guardrail has one (``guardrail.contextual_grounding``).
+    default: on exactly when the stage's default guardrail has one (a request naming another
+    guardrail follows that one's policy: ``GuardrailRef.grounding``).
     """
     return RagSettings(
         retrieval=retrieve_settings(plan, knowledge=knowledge),
-        chat=chat_settings(plan, profiles=profiles, guardrail=guardrail),
-        grounding_check=guardrail.contextual_grounding
+        chat=chat_settings(plan, profiles=profiles, guardrails=guardrails),
+        grounding_check=guardrails.default_handle.contextual_grounding
         if grounding_check is None
         else grounding_check,
     )
@@ -53,7 +59,7 @@ class RagEndpoint(ApiEndpoint):
         code: lambda_.Code,
         api: KitRestApi,
         profiles: ProfileHandles,
-        guardrail: GuardrailHandle,
+        guardrails: GuardrailHandles,
         knowledge: KnowledgeHandles,
         network: NetworkHandles | None = None,
     ) -> None:
@@ -61,7 +67,7 @@ class RagEndpoint(ApiEndpoint):
             scope,
             construct_id,
             api=api,
-            upstream=(profiles.revision, guardrail.revision, knowledge.revision),
+            upstream=(profiles.revision, guardrails.revision, knowledge.revision),
             network=network,
         )
         self.handler = self._build_function(
@@ -70,7 +76,7 @@ class RagEndpoint(ApiEndpoint):
             handler=HANDLER,
             service="rag",
             settings=rag_settings(
-                plan, profiles=profiles, guardrail=guardrail, knowledge=knowledge
+                plan, profiles=profiles, guardrails=guardrails, knowledge=knowledge
             ),
             log_logical_id=LOG_GROUP_LOGICAL_ID,
         )
@@ -78,7 +84,7 @@ class RagEndpoint(ApiEndpoint):
             [
                 retrieve_statement(knowledge, revision=self.revision),
                 *chat_model_statements(
-                    plan, profiles=profiles, guardrail=guardrail, revision=self.revision
+                    plan, profiles=profiles, guardrails=guardrails, revision=self.revision
                 ),
             ]
         )

@@ -18,7 +18,7 @@ from stacks.api.waf import ApiWebAcl
 from stacks.config import StagePlan
 from stacks.config.api import waf_enabled
 from stacks.core.references import (
-    GuardrailHandle,
+    GuardrailHandles,
     KnowledgeHandles,
     NetworkHandles,
     ProfileHandles,
@@ -44,7 +44,7 @@ class ApiStack(Stack):
         plan: StagePlan,
         code: lambda_.Code,
         profiles: ProfileHandles,
-        guardrail: GuardrailHandle,
+        guardrails: GuardrailHandles,
         knowledge: KnowledgeHandles | None = None,
         network: NetworkHandles | None = None,
         **kwargs: Any,
@@ -62,7 +62,7 @@ class ApiStack(Stack):
             code=code,
             api=self.rest_api,
             profiles=profiles,
-            guardrail=guardrail,
+            guardrails=guardrails,
             network=network,
         )
         self.chat_stream = ChatStreamEndpoint(
@@ -72,7 +72,7 @@ class ApiStack(Stack):
             code=code,
             api=self.rest_api,
             profiles=profiles,
-            guardrail=guardrail,
+            guardrails=guardrails,
             network=network,
         )
         self.guardrail_check = GuardrailCheckEndpoint(
@@ -81,7 +81,7 @@ class ApiStack(Stack):
             plan=plan,
             code=code,
             api=self.rest_api,
-            guardrail=guardrail,
+            guardrails=guardrails,
             network=network,
         )
         self.rag: RagEndpoint | None = None
@@ -91,7 +91,7 @@ class ApiStack(Stack):
                 plan,
                 code=code,
                 profiles=profiles,
-                guardrail=guardrail,
+                guardrails=guardrails,
                 knowledge=knowledge,
                 network=network,
             )
@@ -121,7 +121,7 @@ class ApiStack(Stack):
         *,
         code: lambda_.Code,
         profiles: ProfileHandles,
-        guardrail: GuardrailHandle,
+        guardrails: GuardrailHandles,
         knowledge: KnowledgeHandles,
         network: NetworkHandles | None,
     ) -> None:
@@ -132,7 +132,7 @@ class ApiStack(Stack):
             code=code,
             api=self.rest_api,
             profiles=profiles,
-            guardrail=guardrail,
+            guardrails=guardrails,
             knowledge=knowledge,
             network=network,
         )

@@ -2,7 +2,8 @@
 
 Every statement names exact ARNs taken from the catalog: the application inference profile,
 the system (cross-region) profile, and the foundation model in each region the profile may
-route to. Invocation is allowed only when the request carries the stage's guardrail version.
+route to. Invocation is allowed only when the request carries one of the stage's pinned
+guardrail versions.
 """
 
 from __future__ import annotations
@@ -57,13 +58,13 @@ def bedrock_invoke_statements(
     models: Sequence[ModelPlan],
     region: str,
     application_profile_arns: Sequence[str],
-    guardrail_arn: str,
-    guardrail_version_arn: str,
+    guardrail_arns: Sequence[str],
+    guardrail_version_arns: Sequence[str],
     streaming: bool = True,
     revision: str = "",
-    guardrail_key_arn: str | None = None,
+    guardrail_key_arns: Sequence[str] = (),
 ) -> list[iam.PolicyStatement]:
-    """Statements that let a principal invoke ``models`` only through the stage's guardrail.
+    """Statements that let a principal invoke ``models`` only through a stage guardrail.
 
     Parameters
     ----------
@@ -71,17 +72,21 @@ def bedrock_invoke_statements(
         The enabled models (with their catalog entries) and the stage's region.
     application_profile_arns:
         The stage's application inference profiles (the ARNs the runtime invokes).
-    guardrail_arn:
-        The guardrail; ``bedrock:ApplyGuardrail`` is granted on it.
-    guardrail_version_arn:
-        ``<guardrail arn>:<version>``; every invoke must name exactly this version.
+    guardrail_arns:
+        The stage's guardrails; ``bedrock:ApplyGuardrail`` is granted on them.
+    guardrail_version_arns:
+        Each guardrail's ``<guardrail arn>:<version>``; every invoke must name one of these
+        pinned versions. ``StringEquals`` with several values matches any one of them (logical
+        OR), and a request without a guardrail lacks the key, so the condition is false
+        (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_multi-value-conditions.html
+        and .../reference_policies_elements_condition_operators.html, checked 2026-12-01).
     streaming:
         Also allow ``InvokeModelWithResponseStream`` (ConverseStream).
     revision:
         Appended to the statement ids: a digest of the cross-stack values the statements
         hold, so the policy is rewritten (and the values re-read) whenever one changes.
-    guardrail_key_arn:
-        The guardrail's customer-managed key: ``kms:Decrypt`` on it, which Bedrock requires
+    guardrail_key_arns:
+        The guardrails' customer-managed keys: ``kms:Decrypt`` on them, which Bedrock requires
         of every principal using an encrypted guardrail during inference
         (https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-permissions-kms.html,
         checked 2026-12-01).
@@ -92,15 +97,21 @@ def bedrock_invoke_statements(
             if arn not in resources:
                 resources.append(arn)
     actions = list(INVOKE_ACTIONS if streaming else INVOKE_ACTIONS[:1])
+    # One version stays a plain string: a stage with one guardrail keeps its policy unchanged.
+    pinned_versions: str | list[str] = (
+        guardrail_version_arns[0]
+        if len(guardrail_version_arns) == 1
+        else list(guardrail_version_arns)
+    )
     key = (
         [
             iam.PolicyStatement(
                 sid=f"DecryptStageGuardrail{revision}",
                 actions=["kms:Decrypt"],
-                resources=[guardrail_key_arn],
+                resources=list(guardrail_key_arns),
             )
         ]
-        if guardrail_key_arn is not None
+        if guardrail_key_arns
         else []
     )
     return key + [
@@ -108,12 +119,12 @@ def bedrock_invoke_statements(
             sid=f"InvokeEnabledModelsThroughGuardrail{revision}",
             actions=actions,
             resources=resources,
-            conditions={"StringEquals": {GUARDRAIL_CONDITION_KEY: guardrail_version_arn}},
+            conditions={"StringEquals": {GUARDRAIL_CONDITION_KEY: pinned_versions}},
         ),
         iam.PolicyStatement(
             sid=f"ApplyStageGuardrail{revision}",
             actions=["bedrock:ApplyGuardrail"],
-            resources=[guardrail_arn],
+            resources=list(guardrail_arns),
         ),
     ]
 

@@ -32,6 +32,49 @@ class GuardrailHandle:
 
 
 @dataclass(frozen=True)
+class GuardrailHandles:
+    """Every guardrail of the stage by config name, and which one is the default.
+
+    A request names one (``guardrail``) or gets the default; IAM allows invoking only with one
+    of these pinned versions.
+    """
+
+    default: str
+    """The config name of the stage's default guardrail (a key of ``by_name``)."""
+    by_name: Mapping[str, GuardrailHandle]
+    revision: str
+
+    @classmethod
+    def single(cls, handle: GuardrailHandle, name: str = "default") -> GuardrailHandles:
+        """A stage with one guardrail (``handle``), named ``name``."""
+        return cls(default=name, by_name={name: handle}, revision=handle.revision)
+
+    @property
+    def default_handle(self) -> GuardrailHandle:
+        """The default guardrail's handle."""
+        return self.by_name[self.default]
+
+    @property
+    def arns(self) -> list[str]:
+        """Every guardrail's ARN (``bedrock:ApplyGuardrail`` resources)."""
+        return [h.arn for h in self.by_name.values()]
+
+    @property
+    def version_arns(self) -> list[str]:
+        """Every pinned ``<arn>:<version>``: the allowed ``bedrock:GuardrailIdentifier`` values."""
+        return [h.version_arn for h in self.by_name.values()]
+
+    @property
+    def key_arns(self) -> list[str]:
+        """The guardrails' customer-managed keys, each once (invokers need ``kms:Decrypt``)."""
+        keys: list[str] = []
+        for handle in self.by_name.values():
+            if handle.key_arn is not None and handle.key_arn not in keys:
+                keys.append(handle.key_arn)
+        return keys
+
+
+@dataclass(frozen=True)
 class ProfileHandles:
     """The stage's application inference profile ARNs, by model id."""
 

@@ -12,7 +12,8 @@ from stacks.config import StagePlan
 from stacks.config.enforcement import GuardrailEnforcement
 from stacks.config.guardrails import guardrail_output_suffix
 from stacks.core.keys import stack_key
-from stacks.core.references import GuardrailHandle
+from stacks.core.naming import digest
+from stacks.core.references import GuardrailHandle, GuardrailHandles
 from stacks.guardrails.guardrail import StageGuardrail
 
 GUARDRAIL_ID_OUTPUT = "GuardrailId"
@@ -41,8 +42,9 @@ class GuardrailStack(Stack):
                 key=key,
                 default=is_default,
             )
+        self.default_name = default.name
         self.guardrail = self.by_name[default.name]
-        """The default guardrail: the one every call of the stage carries in this round."""
+        """The default guardrail: the one a call carries when its request names none."""
         # Read by `make guardrail-test` (stacks/tools/guardrail_test.py): each guardrail's id
         # and pinned version by name, and the default's under the plain keys.
         for name, guardrail in self.by_name.items():
@@ -60,8 +62,19 @@ class GuardrailStack(Stack):
 
     @property
     def handles(self) -> dict[str, GuardrailHandle]:
-        """Every guardrail's handle by config name (per-request selection comes later)."""
+        """Every guardrail's handle by config name."""
         return {name: g.handle for name, g in self.by_name.items()}
+
+    @property
+    def handle_set(self) -> GuardrailHandles:
+        """Every guardrail, the default marked, with one revision over all of them: what the
+        API selects from per request and what its IAM allows invoking with."""
+        handles = self.handles
+        return GuardrailHandles(
+            default=self.default_name,
+            by_name=handles,
+            revision=digest(*(f"{n}={h.revision}" for n, h in sorted(handles.items()))),
+        )
 
 
 ENFORCEMENT_ID = "EnforcedGuardrailConfiguration"

@@ -13,7 +13,7 @@ role CloudFormation names for the stage's stacks starts with the stage's stack-n
 which it shortens to 64 characters: with a kit and stage name of up to 40 characters the prefix
 survives, UNVERIFIED on an AWS page). Resources created after the Network stack (knowledge
 bases, tables, clusters, secrets, buckets) are matched the same way; those that exist before it
-(models, inference profiles, the guardrail) by exact ARN.
+(models, inference profiles, the guardrails) by exact ARN.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def bedrock_runtime_statements(
     plan: StagePlan,
     *,
     application_profile_arns: Sequence[str],
-    guardrail_arn: str,
+    guardrail_arns: Sequence[str],
 ) -> list[iam.PolicyStatement]:
     """The kit's roles may invoke the enabled chat models only, through their exact ARNs.
 
@@ -64,7 +64,8 @@ def bedrock_runtime_statements(
     ``InvokeModelWithResponseStream`` (Bedrock user guide, inference prerequisites). The
     resources are the application profiles, the system profiles and every destination
     region's foundation model (what :func:`model_resource_arns` grants the roles), and
-    ``ApplyGuardrail`` on the stage guardrail, which the roles hold for guarded invocations.
+    ``ApplyGuardrail`` on every stage guardrail (a request may choose any of them), which the
+    roles hold for guarded invocations.
     """
     resources = list(application_profile_arns)
     for model in plan.chat_models:
@@ -83,7 +84,7 @@ def bedrock_runtime_statements(
             sid="KitRolesApplyStageGuardrail",
             principals=[ANY],
             actions=["bedrock:ApplyGuardrail"],
-            resources=[guardrail_arn],
+            resources=list(guardrail_arns),
             conditions=_kit_roles(plan),
         ),
     ]
@@ -264,7 +265,7 @@ def endpoint_statements(
     service: str,
     *,
     application_profile_arns: Sequence[str],
-    guardrail_arn: str,
+    guardrail_arns: Sequence[str],
 ) -> list[iam.PolicyStatement]:
     """The policy statements of the endpoint of ``service`` (an endpoint suffix).
 
@@ -276,7 +277,7 @@ def endpoint_statements(
     """
     if service == "bedrock-runtime":
         return bedrock_runtime_statements(
-            plan, application_profile_arns=application_profile_arns, guardrail_arn=guardrail_arn
+            plan, application_profile_arns=application_profile_arns, guardrail_arns=guardrail_arns
         )
     builders: Mapping[str, Callable[[StagePlan], list[iam.PolicyStatement]]] = {
         "bedrock-agent-runtime": bedrock_agent_runtime_statements,

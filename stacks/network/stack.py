@@ -19,7 +19,7 @@ from stacks.core.function import Placement
 from stacks.core.logs import retained_log_group
 from stacks.core.nag import acknowledge
 from stacks.core.naming import digest
-from stacks.core.references import GuardrailHandle, NetworkHandles, ProfileHandles
+from stacks.core.references import GuardrailHandles, NetworkHandles, ProfileHandles
 from stacks.network.endpoints import RequiredEndpoints, required_endpoints
 from stacks.network.policies import endpoint_statements
 
@@ -77,7 +77,7 @@ class NetworkStack(Stack):
         *,
         plan: StagePlan,
         profiles: ProfileHandles,
-        guardrail: GuardrailHandle,
+        guardrails: GuardrailHandles,
         **kwargs: Any,
     ) -> None:
         network = plan.config.network
@@ -111,7 +111,7 @@ class NetworkStack(Stack):
                 plan,
                 service,
                 application_profile_arns=sorted(profiles.arns.values()),
-                guardrail_arn=guardrail.arn,
+                guardrail_arns=guardrails.arns,
             ):
                 endpoint.add_to_policy(statement)
         self.flow_log = self._flow_log(plan) if flow_logs_on(network, plan.production) else None
@@ -120,7 +120,7 @@ class NetworkStack(Stack):
             network.model_dump_json(),
             self.required.all,
             profiles.revision,
-            guardrail.revision,
+            guardrails.revision,
         )
 
     @property

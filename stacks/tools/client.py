@@ -25,6 +25,10 @@ environment variables, SSO and assume-role profiles, container credentials.
 default route) it is refused rather than dropped, and the name is checked against the stage's
 ``knowledge_bases`` in ``cdk.json`` before any AWS call.
 
+``--guardrail`` (``GUARDRAIL=`` in make) names one of the stage's ``guardrails`` for ``/chat``,
+``/chat/stream``, ``/rag`` and ``/guardrail/check`` (checked against ``cdk.json`` first);
+without it the API uses the stage's default guardrail.
+
 ``--stream`` (``STREAM=1`` in make) posts the chat request to ``/chat/stream`` and prints the
 answer's text as its ``delta`` events arrive, then one line from the final ``done`` event (model,
 attempts, fallbacks, tokens, cost). An ``event: error`` after the first delta is printed and
@@ -462,6 +466,31 @@ def checked_request(
     return request
 
 
+def with_guardrail(
+    plan: Any, route: str, request: dict[str, Any], guardrail: str | None, *, body_given: bool
+) -> dict[str, Any]:
+    """``request`` naming ``GUARDRAIL`` (one of the stage's ``guardrails``, checked offline);
+    without it the API uses the stage's default guardrail."""
+    if not guardrail:
+        return request
+    if route == "retrieve":
+        raise ClientProblem(
+            f"GUARDRAIL={guardrail!r} does not apply to ROUTE=/retrieve (no model is called)"
+        )
+    if body_given:
+        raise ClientProblem(
+            f'GUARDRAIL={guardrail!r} is not used with BODY: put "guardrail" in BODY, or drop '
+            "BODY and give MESSAGE"
+        )
+    names = [g.name for g in plan.config.guardrails]
+    if guardrail not in names:
+        raise ClientProblem(
+            f"GUARDRAIL={guardrail!r} is not a guardrail of stage {plan.name!r}; its "
+            f"guardrails: {', '.join(names)}"
+        )
+    return {**request, "guardrail": guardrail}
+
+
 def describe_rag(body: Mapping[str, Any]) -> str:
     """A RAG answer for a person: the answer, its citations, then model, tokens and cost."""
     lines = [str(body.get("answer", "")), ""]
@@ -721,6 +750,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--stream", action="store_true", help="call: POST /chat/stream, print text as it comes"
     )
+    parser.add_argument(
+        "--guardrail", default=None, help="call: the stage guardrail to use (default: the default)"
+    )
     parser.add_argument("--blocked-prompt", default=BLOCKED_PROMPT, help="smoke: guardrail check")
     parser.add_argument(
         "--url",
@@ -744,6 +776,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.stream and args.raw:
                 raise ClientProblem("--raw prints one JSON answer; it does not apply to --stream")
             request = checked_request(plan, route, args.body, args.message, args.knowledge_base)
+            request = with_guardrail(
+                plan, route, request, args.guardrail, body_given=bool(args.body)
+            )
             if args.stream:
                 run = lambda api: call_stream(api, request)  # noqa: E731
             else:

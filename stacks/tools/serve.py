@@ -86,7 +86,7 @@ def stage_plan(stage: str, cdk_json: Path) -> Any:
 def local_settings(plan: Any) -> Any:
     """The chat settings the stack would write for ``plan``, with stand-in ARNs."""
     from stacks.api.chat_settings import chat_settings
-    from stacks.core.references import GuardrailHandle, ProfileHandles
+    from stacks.core.references import GuardrailHandle, GuardrailHandles, ProfileHandles
 
     arn = f"arn:aws:bedrock:{plan.region}:{STAND_IN_ACCOUNT}"
     profiles = ProfileHandles(
@@ -96,13 +96,19 @@ def local_settings(plan: Any) -> Any:
         },
         revision="local",
     )
-    guardrail = GuardrailHandle(
-        arn=f"{arn}:guardrail/local",
-        version="1",
-        version_arn=f"{arn}:guardrail/local:1",
-        revision="local",
-    )
-    return chat_settings(plan, profiles=profiles, guardrail=guardrail)
+    default = plan.config.guardrail.name
+    by_name: dict[str, GuardrailHandle] = {}
+    for i, config in enumerate(plan.config.guardrails):
+        # The default keeps the stand-in id it always had; the others are numbered.
+        local = "local" if config.name == default else f"local{i}"
+        by_name[config.name] = GuardrailHandle(
+            arn=f"{arn}:guardrail/{local}",
+            version="1",
+            version_arn=f"{arn}:guardrail/{local}:1",
+            revision="local",
+        )
+    guardrails = GuardrailHandles(default=default, by_name=by_name, revision="local")
+    return chat_settings(plan, profiles=profiles, guardrails=guardrails)
 
 
 def deployed_settings(plan: Any, *, profile: str | None) -> Any:

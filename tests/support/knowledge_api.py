@@ -16,6 +16,7 @@ from stacks.config import StagePlan, load_plan
 from stacks.core.naming import digest
 from stacks.core.references import (
     GuardrailHandle,
+    GuardrailHandles,
     KnowledgeBaseHandle,
     KnowledgeHandles,
     ProfileHandles,
@@ -84,7 +85,7 @@ def knowledge_api(stage: str = KNOWLEDGE_STAGE) -> Synthesized:
         plan=plan,
         code=runtime_code(),
         profiles=profiles,
-        guardrail=guardrail,
+        guardrails=GuardrailHandles.single(guardrail),
         knowledge=knowledge,
         env=Environment(account=ACCOUNT, region=plan.region),
     )

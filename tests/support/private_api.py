@@ -104,7 +104,7 @@ def synthesize_private_api(stage: dict[str, Any], name: str = "private") -> Priv
         plan=plan,
         code=runtime_code(),
         profiles=platform.profiles.handles,
-        guardrail=guardrails.guardrail.handle,
+        guardrails=guardrails.handle_set,
         network=handle,
     )
     Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))

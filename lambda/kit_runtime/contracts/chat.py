@@ -43,6 +43,24 @@ class GuardrailRef(Contract):
             )
         return version
 
+    grounding: bool = False
+    """The guardrail has a contextual grounding policy (``/rag`` then sends its passages and
+    question as ``guardContent`` when a request chooses it)."""
+
+
+class GuardrailChoices(Contract):
+    """The stage's guardrails as a function's settings carry them: the default in ``guardrail``
+    (named ``guardrail_name``), every other one in ``guardrails`` by config name. A request
+    names one (``guardrail``) or gets the default (:mod:`kit_runtime.guardrail_select`)."""
+
+    guardrail: GuardrailRef
+    """The default guardrail, at its pinned version."""
+    guardrail_name: str | None = None
+    """The default's config name (``None``: a stage that names none; requests cannot choose)."""
+    guardrails: dict[str, GuardrailRef] = Field(default_factory=dict)
+    """The stage's other guardrails by config name (the default is not repeated: the settings
+    stay within Lambda's 4 KB environment)."""
+
 
 class RequestLimits(Contract):
     """Bounds on one request body, enforced by the handler whatever the Content-Type."""
@@ -98,7 +116,7 @@ class CachingSettings(Contract):
     ttl: str | None = None
 
 
-class ChatSettings(Contract):
+class ChatSettings(GuardrailChoices):
     """Everything the chat runtime knows about its stage."""
 
     stage: str
@@ -113,7 +131,6 @@ class ChatSettings(Contract):
     default_tier: Tier
     default_max_tokens: int = Field(gt=0)
     max_tokens_limit: int = Field(gt=0)
-    guardrail: GuardrailRef
     log_prompts: bool = False
     limits: RequestLimits
     budget: TimeBudget

@@ -163,6 +163,9 @@ class ChatRequest(ApiModel):
     service_tier: Literal["default", "priority", "flex"] | None = None
     """Converse ``serviceTier``, refused (422) for a model that does not offer it; ``None``:
     the tier's option, else the standard tier."""
+    guardrail: str | None = Field(default=None, min_length=1)
+    """The stage guardrail to call through, by config name (an unknown name is a 400 listing
+    the allowed ones); ``None``: the stage's default."""
 
     @field_validator("messages")
     @classmethod

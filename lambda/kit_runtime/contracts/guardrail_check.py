@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from kit_runtime.contracts.chat import GuardrailRef, TimeBudget
+from kit_runtime.contracts.chat import GuardrailChoices, TimeBudget
 from kit_runtime.contracts.chat_api import ApiModel
 from kit_runtime.contracts.common import Contract
 
@@ -19,12 +19,11 @@ CheckPolicy = Literal[
 ]
 
 
-class GuardrailCheckSettings(Contract):
-    """Everything the guardrail-check runtime knows about its stage."""
+class GuardrailCheckSettings(GuardrailChoices):
+    """Everything the guardrail-check runtime knows about its stage (its guardrails: the
+    inherited ``guardrail``, ``guardrail_name`` and ``guardrails``)."""
 
     stage: str
-    guardrail: GuardrailRef
-    """The stage's default guardrail, at its pinned version."""
     max_body_bytes: int = Field(gt=0)
     max_text_chars: int = Field(gt=0)
     budget: TimeBudget
@@ -37,6 +36,8 @@ class GuardrailCheckRequest(ApiModel):
     text: str = Field(min_length=1)
     source: Literal["input", "output"] = "input"
     """``input``: judged as a user prompt (prompt attacks included); ``output``: as an answer."""
+    guardrail: str | None = Field(default=None, min_length=1)
+    """The stage guardrail to judge with, by config name; ``None``: the stage's default."""
 
 
 class FiredPolicy(Contract):
@@ -58,4 +59,6 @@ class GuardrailCheckResponse(Contract):
     output: str | None = None
     """The text with each anonymized entity masked (``{EMAIL}``); only for ``anonymized``."""
     guardrail_version: str
+    guardrail: str | None = None
+    """The config name of the guardrail that judged (``None`` when the stage names none)."""
     request_id: str | None = None

@@ -49,3 +49,6 @@ class GuardrailVerdict(BaseModel):
     """Where it intervened (``input`` first when both); ``None`` when it did not."""
     policies: list[PolicyFinding] = Field(default_factory=list)
     """Each policy that fired, once per direction, policy, type and action."""
+    name: str | None = None
+    """The config name of the stage guardrail the call went through (``None`` when the stage
+    names none)."""

@@ -241,6 +241,9 @@ class RagRequest(ApiModel):
     filter: CallerFilter | None = None
     results: int | None = Field(default=None, ge=1, le=MAX_RESULTS)
     max_tokens: int | None = Field(default=None, ge=1)
+    guardrail: str | None = Field(default=None, min_length=1)
+    """The stage guardrail to answer through, by config name; ``None``: the stage's default.
+    Its contextual grounding policy, if any, decides the grounding check."""
 
     _bound_filter = field_validator("filter", mode="before")(_bounded_filter)
 

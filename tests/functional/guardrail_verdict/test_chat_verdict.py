@@ -41,6 +41,7 @@ def test_given_a_prompt_attack_when_asked_then_input_blocked_by_that_filter(
                 "threshold": None,
             }
         ],
+        "name": None,
     }
     assert got.body["guardrail_intervened"] is True and got.body["text"] == BLOCKED
     # And the log line says where and which policy too
@@ -98,7 +99,12 @@ def test_given_an_email_in_the_answer_when_anonymized_then_the_entity_type_not_t
 def test_given_no_intervention_when_asked_then_the_verdict_is_empty(chat_api: Api) -> None:
     chat_api.server.enqueue(Reply.text("Hello!"))
     got = chat_api.chat(HELLO)
-    assert got.body["guardrail"] == {"intervened": False, "where": None, "policies": []}
+    assert got.body["guardrail"] == {
+        "intervened": False,
+        "where": None,
+        "policies": [],
+        "name": None,
+    }
     assert got.body["guardrail_intervened"] is False
 
 

@@ -78,7 +78,12 @@ def test_given_no_passage_then_the_verdict_is_empty(knowledge_api: KnowledgeApi)
     got = knowledge_api.rag({**ASK, "filter": {"equals": {"key": "team", "value": "nobody"}}})
     assert got.status == 200, got.body
     assert got.body["stop_reason"] == "no_passages"
-    assert got.body["guardrail"] == {"intervened": False, "where": None, "policies": []}
+    assert got.body["guardrail"] == {
+        "intervened": False,
+        "where": None,
+        "policies": [],
+        "name": None,
+    }
 
 
 def test_given_the_grounding_check_then_passages_are_the_grounding_source_question_the_query(

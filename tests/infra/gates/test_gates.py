@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests.support.guardrail_iam import guardrail_condition_problem, pinned_version_arns
 from tests.support.synth import Synthesized
 from tests.support.templates import as_list, render, statements
 
@@ -107,7 +108,10 @@ def _bedrock_service_roles(template: dict[str, Any]) -> set[str]:
 
 
 def test_no_principal_may_invoke_without_the_stage_guardrail(any_stage: Synthesized) -> None:
-    # Given every Allow statement that grants a Bedrock invoke action
+    # Given every Allow statement that grants a Bedrock invoke action, and the pinned versions
+    # of the stage's guardrails (from its Guardrails template)
+    pinned = pinned_version_arns(any_stage)
+    assert pinned
     found = 0
     for _, template in any_stage.templates.items():
         service_roles = _bedrock_service_roles(template)
@@ -129,9 +133,9 @@ def test_no_principal_may_invoke_without_the_stage_guardrail(any_stage: Synthesi
                 continue
             # Then it names exact resources and requires the pinned guardrail version
             assert "*" not in [render(r) for r in as_list(st["Resource"])], (lid, st)
-            condition = st.get("Condition", {}).get("StringEquals", {})
-            value = render(condition.get("bedrock:GuardrailIdentifier", ""))
-            assert "Guardrail" in value and "Version" in value, (lid, st)
+            # exactly the stage's pinned guardrail versions (none missing, nothing else)
+            problem = guardrail_condition_problem(st, pinned, any_stage)
+            assert problem is None, (lid, problem, st)
     assert found >= 1
 
 

@@ -158,15 +158,6 @@ def test_a_guardrail_without_optional_policies_renders_none_of_them(stage: Synth
         assert absent not in props, absent
 
 
-def test_the_consumers_carry_the_default_guardrail(stage: Synthesized) -> None:
-    # Given the stage's functions / Then their settings name the default guardrail's ARN only
-    # (the named one is built but not yet selectable per request)
-    rendered = str(stage.templates["Api"])
-    assert "GuardrailA5094A7B" in rendered
-    other = next(g for g in stage.config.guardrails if g is not stage.config.guardrail)
-    assert f"{pinned_key(other.name)}Guardrail" not in rendered
-
-
 @pytest.mark.parametrize(
     "grounding", [None, {"threshold": 0.7}, {"threshold": 0.7, "enabled": False}]
 )

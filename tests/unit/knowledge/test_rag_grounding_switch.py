@@ -8,6 +8,7 @@ import dataclasses
 import pytest
 
 from stacks.api.rag_endpoint import rag_settings
+from stacks.core.references import GuardrailHandles
 from tests.support.knowledge_api import knowledge_plan, literal_handles
 
 
@@ -20,7 +21,9 @@ def test_given_the_guardrails_grounding_policy_when_settings_are_built_then_rag_
     profiles, guardrail, knowledge = literal_handles(plan)
     guardrail = dataclasses.replace(guardrail, contextual_grounding=grounding)
     # When the RAG function's settings are built
-    settings = rag_settings(plan, profiles=profiles, guardrail=guardrail, knowledge=knowledge)
+    settings = rag_settings(
+        plan, profiles=profiles, guardrails=GuardrailHandles.single(guardrail), knowledge=knowledge
+    )
     # Then the grounding check is on exactly when the guardrail can use it
     assert settings.grounding_check is grounding
 
@@ -30,6 +33,10 @@ def test_given_an_explicit_switch_then_it_overrides_the_guardrail() -> None:
     profiles, guardrail, knowledge = literal_handles(plan)
     guardrail = dataclasses.replace(guardrail, contextual_grounding=True)
     settings = rag_settings(
-        plan, profiles=profiles, guardrail=guardrail, knowledge=knowledge, grounding_check=False
+        plan,
+        profiles=profiles,
+        guardrails=GuardrailHandles.single(guardrail),
+        knowledge=knowledge,
+        grounding_check=False,
     )
     assert settings.grounding_check is False

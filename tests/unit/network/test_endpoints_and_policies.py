@@ -58,7 +58,7 @@ def _resolved(name: str, service: str) -> list[dict[str, Any]]:
         plan(name),
         service,
         application_profile_arns=["arn:aws:bedrock:r:1:application-inference-profile/x"],
-        guardrail_arn="arn:aws:bedrock:r:1:guardrail/g",
+        guardrail_arns=["arn:aws:bedrock:r:1:guardrail/g"],
     )
     return [stack.resolve(st.to_statement_json()) for st in built]
 
@@ -75,7 +75,7 @@ def test_given_each_endpoint_then_its_policy_limits_callers_and_names_no_star_ac
 
 def test_given_an_unknown_service_then_no_policy_falls_back_to_full_access() -> None:
     with pytest.raises(KeyError):
-        endpoint_statements(plan("full"), "logs", application_profile_arns=[], guardrail_arn="g")
+        endpoint_statements(plan("full"), "logs", application_profile_arns=[], guardrail_arns=["g"])
 
 
 def test_given_the_runtime_policy_then_embedding_models_are_not_invokable_through_it() -> None:
@@ -84,3 +84,20 @@ def test_given_the_runtime_policy_then_embedding_models_are_not_invokable_throug
     for model in p.models:
         assert (model.id in text) is model.is_chat, model.id
     assert "application-inference-profile/x" in text and "guardrail/g" in text
+
+
+def test_given_two_stage_guardrails_then_the_runtime_endpoint_allows_apply_on_each() -> None:
+    # Given a private stage with two guardrails
+    arns = ["arn:aws:bedrock:r:1:guardrail/a", "arn:aws:bedrock:r:1:guardrail/b"]
+    stack = Stack()
+    # When the bedrock-runtime endpoint's policy is built
+    built = endpoint_statements(
+        plan("full"), "bedrock-runtime", application_profile_arns=[], guardrail_arns=arns
+    )
+    # Then ApplyGuardrail is allowed on both, and on nothing else
+    applies = [
+        stack.resolve(st.to_statement_json())
+        for st in built
+        if "bedrock:ApplyGuardrail" in st.actions
+    ]
+    assert [sorted(s["Resource"]) for s in applies] == [arns]

@@ -17,6 +17,7 @@ from stacks.tools.client import (
     describe_answer,
     request_body,
     table,
+    with_guardrail,
 )
 from tests.support.signed_front import ACCESS_KEY, SECRET_KEY, SESSION_TOKEN, signature_problem
 
@@ -137,3 +138,45 @@ def test_given_a_known_kb_then_the_request_names_it() -> None:
 
 def test_given_the_chat_route_then_a_stage_without_knowledge_bases_is_fine() -> None:
     assert checked_request(plan_with(), "chat", None, "hi", None)["messages"]
+
+
+def plan_guarded(*names: str) -> SimpleNamespace:
+    """The parts of a ``StagePlan`` the guardrail check reads."""
+    config = SimpleNamespace(guardrails=[SimpleNamespace(name=n) for n in names])
+    return SimpleNamespace(name="stage-a", config=config)
+
+
+@pytest.mark.parametrize("route", ["chat", "rag", "guardrail/check"])
+def test_given_a_stage_guardrail_then_the_request_names_it(route: str) -> None:
+    request = with_guardrail(
+        plan_guarded("strict", "lenient"), route, {"text": "t"}, "lenient", body_given=False
+    )
+    assert request == {"text": "t", "guardrail": "lenient"}
+
+
+def test_given_no_guardrail_then_the_request_is_unchanged() -> None:
+    assert with_guardrail(plan_guarded("strict"), "chat", {"a": 1}, None, body_given=False) == {
+        "a": 1
+    }
+
+
+@pytest.mark.parametrize(
+    ("route", "name", "body_given", "problem"),
+    [
+        (
+            "chat",
+            "nope",
+            False,
+            "GUARDRAIL='nope' is not a guardrail of stage 'stage-a'; its "
+            "guardrails: strict, lenient",
+        ),
+        ("retrieve", "strict", False, "does not apply to ROUTE=/retrieve"),
+        ("chat", "strict", True, 'put "guardrail" in BODY'),
+    ],
+)
+def test_given_a_guardrail_the_call_cannot_use_then_it_is_refused_before_aws(
+    route: str, name: str, body_given: bool, problem: str
+) -> None:
+    with pytest.raises(ClientProblem) as raised:
+        with_guardrail(plan_guarded("strict", "lenient"), route, {}, name, body_given=body_given)
+    assert problem in str(raised.value)
