@@ -182,11 +182,22 @@ def load_probes(path: Path) -> ProbeFile:
         return ProbeFile.model_validate(raw)
     except ValidationError as error:
         lines = [
-            f"  {_where(e['loc'], raw)}: {e['msg']}"
-            + (f" (got {e['input']!r})" if e["type"] != "missing" and e["loc"] else "")
+            f"  {_where(e['loc'], raw)}: {e['msg']}" + _got(e)
             for e in error.errors(include_url=False)
         ]
         raise ProbeProblem(f"probe file {path}:\n" + "\n".join(lines)) from None
+
+
+def _got(error: Mapping[str, Any]) -> str:
+    """The offending value, when it is a short scalar that is not a probe's text: probe texts
+    (attacks, PII) are never printed, nor whole probes or lists of them."""
+    value = error.get("input")
+    if error["type"] == "missing" or not error["loc"] or error["loc"][-1] == "text":
+        return ""
+    if isinstance(value, (Mapping, list, tuple)):
+        return ""
+    shown = repr(value)
+    return f" (got {shown if len(shown) <= 60 else shown[:57] + '...'})"
 
 
 # --- Verdicts -----------------------------------------------------------------------------------

@@ -227,19 +227,36 @@ def test_given_an_unknown_guardrail_name_then_exit_2_listing_the_stages_guardrai
     assert "guardrail 'strict' is not in stack" in err and "it has: default" in err
 
 
-@pytest.mark.parametrize("name", ["starter.yaml", "when-configured.yaml"])
-def test_the_shipped_probe_sets_are_valid_bilingual_and_balanced(name: str) -> None:
-    # Given a shipped probe set, When loaded
-    probes = load_probes(DEFAULT_PROBES.parent / name).probes
+@pytest.mark.parametrize(
+    "names",
+    [("starter.yaml", "starter-standard-tier.yaml"), ("when-configured.yaml",)],
+)
+def test_the_shipped_probe_sets_are_valid_bilingual_and_balanced(names: tuple[str, ...]) -> None:
+    # Given a shipped probe set (the starter set is two files: what the classic tier is expected
+    # to meet, and the Japanese content-filter probes that need the standard tier)
+    files = [load_probes(DEFAULT_PROBES.parent / name).probes for name in names]
+    probes = [p for file in files for p in file]
 
-    # Then it has English and Japanese probes, at least as many benign as attack probes, and
-    # attack probes in both languages for every policy it probes
+    # Then every file has at least as many benign as attack probes, and together they have
+    # English and Japanese probes, with attack probes in both languages for every policy probed
+    for file in files:
+        attack = [p for p in file if p.kind == "attack"]
+        assert len([p for p in file if p.kind == "benign"]) >= len(attack)
     assert {p.language for p in probes} == {"en", "ja"}
-    attack = [p for p in probes if p.kind == "attack"]
-    assert len([p for p in probes if p.kind == "benign"]) >= len(attack)
-    policies = {p.expect.policy for p in attack}
+    policies = {p.expect.policy for p in probes if p.kind == "attack"}
     for language in ("en", "ja"):
-        assert {p.expect.policy for p in attack if p.language == language} == policies
+        in_language = {
+            p.expect.policy for p in probes if p.kind == "attack" and p.language == language
+        }
+        assert in_language == policies
+
+
+def test_the_starter_set_asks_a_classic_tier_guardrail_only_what_it_supports() -> None:
+    # Given the default probe file, When its Japanese attack probes are listed
+    probes = load_probes(DEFAULT_PROBES).probes
+    japanese = [p for p in probes if p.kind == "attack" and p.language == "ja"]
+    # Then none of them is a content filter (classic supports English, French, Spanish only)
+    assert japanese and all(p.expect.policy != "content_filter" for p in japanese)
 
 
 def test_make_guardrail_test_runs_the_tool_with_stage_and_probes(
@@ -273,3 +290,33 @@ def test_make_guardrail_test_runs_the_tool_with_stage_and_probes(
     # Then it exits 0 having probed the stage's guardrail
     assert proc.returncode == 0, proc.stderr
     assert f"probing stage '{STAGE}'" in proc.stdout and "3/3 probes met" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        # a bad key beside the probe's text
+        "thresholds: {min_block_rate: 1, max_false_block_rate: 0}\n"
+        "probes:\n- {id: p1, text: SECRET-PROBE-TEXT, direction: sideways, language: en,"
+        " kind: attack, expect: {outcome: blocked, policy: content_filter, name: HATE}}\n",
+        # probes given as a mapping: the error is about the whole value
+        "thresholds: {min_block_rate: 1, max_false_block_rate: 0}\n"
+        "probes: {p1: {id: p1, text: SECRET-PROBE-TEXT}}\n",
+        # a text that is not a string
+        "thresholds: {min_block_rate: 1, max_false_block_rate: 0}\n"
+        "probes:\n- {id: p1, text: [SECRET-PROBE-TEXT], direction: input, language: en,"
+        " kind: benign, expect: passed}\n",
+    ],
+)
+def test_given_a_bad_probe_file_then_the_error_never_prints_a_probe_text(
+    deployed: DeployedGuardrail, capsys: pytest.CaptureFixture[str], content: str
+) -> None:
+    # Given a malformed probe file whose probe text is sensitive (attacks, PII)
+    path = deployed.tmp_path / "bad.yaml"
+    path.write_text(content)
+    # When the harness runs
+    status = run(deployed, path)
+    # Then exit 2 with the problem, and the text appears nowhere
+    captured = capsys.readouterr()
+    assert status == 2
+    assert "SECRET-PROBE-TEXT" not in captured.err + captured.out
