@@ -437,6 +437,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         probe_file = load_probes(args.probes or DEFAULT_PROBES)
         plan = stage_plan(args.stage, args.cdk_json)  # an unknown stage is refused offline
         default = args.guardrail or DEFAULT_GUARDRAIL
+        known = {g.name for g in plan.config.guardrails} | {DEFAULT_GUARDRAIL}
+        unknown = sorted({p.guardrail or default for p in probe_file.probes} - known)
+        if unknown:  # refused offline, before credentials or AWS
+            raise ProbeProblem(
+                f"guardrail {', '.join(map(repr, unknown))} is not a guardrail of stage "
+                f"{plan.name!r} (GUARDRAIL= or a probe's guardrail:); its guardrails: "
+                f"{', '.join(sorted(g.name for g in plan.config.guardrails))}"
+            )
         try:
             credential_source(args.profile or None)
         except PreflightError as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import Iterator
@@ -215,10 +216,28 @@ def test_given_a_missing_file_or_an_unknown_stage_then_exit_2(
     assert deployed.bedrock.requests == []
 
 
-def test_given_an_unknown_guardrail_name_then_exit_2_listing_the_stages_guardrails(
+def test_given_a_guardrail_the_stage_does_not_have_then_exit_2_offline_listing_its_own(
     deployed: DeployedGuardrail, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # When GUARDRAIL names a guardrail the stack does not output
+    # When GUARDRAIL names a guardrail the stage's config does not have
+    status = run(deployed, deployed.probe_file(three_probes()), "--guardrail=strict")
+
+    # Then exit 2 listing the stage's guardrails, before credentials or any AWS call
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "'strict' is not a guardrail of stage" in err
+    assert deployed.cloudformation.regions == [] and deployed.bedrock.requests == []
+
+
+def test_given_a_configured_guardrail_the_stack_lacks_then_exit_2_listing_the_outputs(
+    deployed: DeployedGuardrail, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a config with a second guardrail the deployed stack does not output yet
+    config = json.loads(deployed.cdk_json.read_text())
+    stage = next(iter(config["context"]["stages"].values()))
+    stage["guardrails"] = [{"name": "main", "default": True}, {"name": "strict"}]
+    deployed.cdk_json.write_text(json.dumps(config))
+    # When GUARDRAIL names it
     status = run(deployed, deployed.probe_file(three_probes()), "--guardrail=strict")
 
     # Then exit 2 listing what the stack has
