@@ -4,7 +4,6 @@ allowed. Stages are the test-owned basic stage with its guardrails replaced."""
 from __future__ import annotations
 
 import copy
-import re
 import time
 from typing import Any
 
@@ -295,31 +294,23 @@ def test_standard_tier_with_the_regions_profile_loads() -> None:
 
 
 def test_the_readme_reference_names_every_guardrail_key() -> None:
-    from pathlib import Path
-
-    from pydantic import BaseModel
-
     from stacks.config import guardrails as g
+    from tests.support.readme import undocumented_keys
 
-    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
-    blocks: list[type[BaseModel]] = [
-        g.GuardrailConfig,
-        g.ContentFilters,
-        g.FilterStrength,
-        g.PromptAttackFilter,
-        g.DeniedTopics,
-        g.DeniedTopic,
-        g.WordFilters,
-        g.Word,
-        g.PiiEntity,
-        g.RegexFilter,
-        g.ContextualGrounding,
-        g.GroundingFilter,
-    ]
-    missing = [
-        f"{block.__name__}.{field}"
-        for block in blocks
-        for field in block.model_fields
-        if not re.search(rf"[.…`{{ <|]{field}[.`/: \\>]", readme)
-    ]
+    missing = undocumented_keys(
+        [
+            g.GuardrailConfig,
+            g.ContentFilters,
+            g.FilterStrength,
+            g.PromptAttackFilter,
+            g.DeniedTopics,
+            g.DeniedTopic,
+            g.WordFilters,
+            g.Word,
+            g.PiiEntity,
+            g.RegexFilter,
+            g.ContextualGrounding,
+            g.GroundingFilter,
+        ]
+    )
     assert not missing, f"README's configuration reference lacks: {missing}"

@@ -7,8 +7,6 @@ are picked from the catalog by what they can do, never by id.
 from __future__ import annotations
 
 import copy
-import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +16,7 @@ from stacks.catalog import load_catalog
 from stacks.config import ConfigError, knowledge, load_stage_config
 from stacks.config.knowledge import KB_NAME, MAX_KNOWLEDGE_BASES, MAX_PREFIX, MAX_TOKENS
 from tests.stages import active, knowledge_stage, options, test_stages
+from tests.support.readme import undocumented_keys
 from tests.support.synth import CDK_CONTEXT
 
 CATALOG = load_catalog()
@@ -544,7 +543,6 @@ def test_production_must_be_a_boolean() -> None:
 
 
 def test_the_readme_reference_names_every_knowledge_base_key() -> None:
-    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
     blocks: list[type[BaseModel]] = [
         knowledge.KnowledgeBaseConfig,
         knowledge.DataSource,
@@ -558,12 +556,7 @@ def test_the_readme_reference_names_every_knowledge_base_key() -> None:
         knowledge.AuroraPgvectorStore,
         knowledge.Retrieval,
     ]
-    missing = [
-        f"{block.__name__}.{field}"
-        for block in blocks
-        for field in block.model_fields
-        if not re.search(rf"[.…`]{field}[.`/ ]", readme)
-    ]
+    missing = undocumented_keys(blocks)
     assert not missing, f"README's configuration reference lacks: {missing}"
 
 
