@@ -9,9 +9,7 @@ from typing import Any
 
 import pytest
 
-from kit_runtime.bedrock import runtime_client
 from kit_runtime.contracts.guardrail_check import GuardrailCheckSettings
-from kit_runtime.guardrail_check import GuardrailCheckService
 from stacks.catalog import load_catalog
 from stacks.tools.client import api_stack_name
 from stacks.tools.client import main as client_main
@@ -19,6 +17,7 @@ from tests.fakes import FakeBedrock, Finding, GuardrailRule
 from tests.fakes import Reply as Scripted
 from tests.stages import basic_stage
 from tests.support.chat_api import BUDGET, GUARDRAIL_ARN, Reply, call_route
+from tests.support.guardrail_check import check, serving_checks
 from tests.support.signed_front import FakeCloudFormation, SignedFront, credentials_env
 
 VERSION = "4"
@@ -40,7 +39,6 @@ def settings(**overrides: Any) -> GuardrailCheckSettings:
 
 @pytest.fixture
 def check_api(bedrock_server: FakeBedrock) -> Iterator[FakeBedrock]:
-    from handlers.guardrail_check import use_service
 
     bedrock_server.reset()
     bedrock_server.add_guardrail(GUARDRAIL_ARN, VERSION)
@@ -50,23 +48,8 @@ def check_api(bedrock_server: FakeBedrock) -> Iterator[FakeBedrock]:
         GuardrailRule("ana@example.com", Finding.pii("EMAIL", anonymize=True)),
         GuardrailRule("nightjar", Finding.word("nightjar")),
     )
-    current = settings()
-    client = runtime_client(
-        current.budget,
-        endpoint_url=bedrock_server.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
-    use_service(GuardrailCheckService(current, client))
-    yield bedrock_server
-    use_service(None)
-
-
-def check(body: Any) -> Reply:
-    from handlers.guardrail_check import handler
-
-    return call_route(handler, "POST", "/guardrail/check", body)
+    with serving_checks(settings(), bedrock_server.endpoint_url):
+        yield bedrock_server
 
 
 def test_given_a_harmless_text_then_passed_with_no_policy(check_api: FakeBedrock) -> None:

@@ -12,18 +12,16 @@ from typing import Any
 
 import pytest
 
-from kit_runtime.bedrock import runtime_client
 from kit_runtime.contracts.guardrail_check import GuardrailCheckSettings
-from kit_runtime.guardrail_check import GuardrailCheckService
 from tests.fakes import FakeBedrock, Reply
 from tests.support.chat_api import (
     BUDGET,
     GUARDRAIL_ARN,
     Api,
-    call_route,
     make_service,
     make_settings,
 )
+from tests.support.guardrail_check import check, serving_checks
 from tests.support.guardrail_choices import (
     DEFAULT,
     OTHER,
@@ -133,7 +131,6 @@ def test_given_an_unknown_guardrail_when_streamed_then_400_before_any_call(
 
 @pytest.fixture
 def check_api(bedrock_server: FakeBedrock) -> Iterator[FakeBedrock]:
-    from handlers.guardrail_check import use_service
 
     bedrock_server.reset()
     bedrock_server.add_guardrail(GUARDRAIL_ARN, "3").add_guardrail(OTHER_ARN, OTHER_VERSION)
@@ -144,23 +141,8 @@ def check_api(bedrock_server: FakeBedrock) -> Iterator[FakeBedrock]:
         "budget": dict(BUDGET),
         **two_guardrails(),
     }
-    settings = GuardrailCheckSettings.model_validate(doc)
-    client = runtime_client(
-        settings.budget,
-        endpoint_url=bedrock_server.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
-    use_service(GuardrailCheckService(settings, client))
-    yield bedrock_server
-    use_service(None)
-
-
-def _check(body: Any) -> Any:
-    from handlers.guardrail_check import handler
-
-    return call_route(handler, "POST", "/guardrail/check", body)
+    with serving_checks(GuardrailCheckSettings.model_validate(doc), bedrock_server.endpoint_url):
+        yield bedrock_server
 
 
 @pytest.mark.parametrize(
@@ -171,7 +153,7 @@ def test_given_two_guardrails_when_a_check_names_one_or_none_then_apply_guardrai
     check_api: FakeBedrock, chosen: dict[str, str], sent: tuple[str, str], named: str
 ) -> None:
     # When a text is checked, naming a guardrail or not
-    got = _check({"text": "a harmless sentence", **chosen})
+    got = check({"text": "a harmless sentence", **chosen})
     # Then ApplyGuardrail was called on that guardrail's pinned version, and the verdict says so
     assert got.status == 200, got.body
     assert sent_guardrails(check_api, "ApplyGuardrail") == [sent]
@@ -181,7 +163,7 @@ def test_given_two_guardrails_when_a_check_names_one_or_none_then_apply_guardrai
 def test_given_an_unknown_guardrail_when_checked_then_400_lists_the_allowed_ones(
     check_api: FakeBedrock,
 ) -> None:
-    got = _check({"text": "a harmless sentence", "guardrail": "nonexistent"})
+    got = check({"text": "a harmless sentence", "guardrail": "nonexistent"})
     assert got.status == 400 and got.body["error"]["code"] == "unknown_guardrail"
     assert got.body["error"]["allowed_guardrails"] == sorted([DEFAULT, OTHER])
     assert check_api.requests == []
